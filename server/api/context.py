@@ -1,0 +1,85 @@
+"""What every API view needs: the caller, the hall, the clock, and the write-then-publish
+step (events go out only after the transaction that caused them has committed)."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+
+from flask import g, request
+
+from hallq.server.app import hallq
+from hallq.server.auth import Caller, resolve
+from hallq.server.queue.errors import N_, ROLE_TERMS, Forbidden, Refused
+from hallq.server.queue.events import DomainEvent
+from hallq.server.queue.hall import HallContext
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+STAFF = ("admin", "supervisor", "clerk")
+DEVICES = ("kiosk", "display", "counter")
+EVERYONE = STAFF + DEVICES
+
+
+class Unauthenticated(Refused):
+    """No token, or one that is unknown, expired, revoked or of a disabled user."""
+
+
+def bearer_token() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+def authenticate() -> Caller:
+    token = bearer_token()
+    if token is None:
+        raise Unauthenticated("unauthenticated", N_("Sign in first: this needs a token (Authorization: Bearer …)."))
+    state = hallq()
+    with state.db.reading() as session:
+        caller = resolve(session, token, state.clock())
+        if caller is not None:
+            g.hall = state.hall(session, caller.actor.hall_id)
+    if caller is None:
+        raise Unauthenticated("bad_token", N_("This token is not valid (unknown, expired or revoked): sign in again."))
+    g.caller = caller
+    return caller
+
+
+def requires(*roles: str) -> Callable[[F], F]:
+    """Only callers of these roles (users' roles, devices' kinds) may use the view."""
+
+    allowed = frozenset(roles)
+
+    def decorate(view: F) -> F:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            caller = g.get("caller") or authenticate()
+            if caller.role not in allowed:
+                raise Forbidden(
+                    "role_not_allowed",
+                    N_("A %(role)s may not do this."),
+                    role=ROLE_TERMS.get(caller.role, caller.role),
+                )
+            return view(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+def caller() -> Caller:
+    return g.caller  # type: ignore[no-any-return]
+
+
+def hall() -> HallContext:
+    return g.hall  # type: ignore[no-any-return]
+
+
+def publish(events: Iterable[DomainEvent]) -> None:
+    hub = hallq().hub
+    if hub is not None:
+        hub.publish(hall(), list(events))

@@ -1,0 +1,154 @@
+"""Windows: the clerk signs in to one, calls the next ticket and acts on it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask_openapi3 import APIBlueprint, Tag
+
+from hallq.server.api.context import EVERYONE, STAFF, caller, hall, publish, requires
+from hallq.server.api.schemas import (
+    ERRORS,
+    CalledOut,
+    CounterOut,
+    CounterPath,
+    CountersOut,
+    MoveOut,
+    PauseIn,
+    TransferIn,
+)
+from hallq.server.app import hallq
+from hallq.server.queue import moves, windows
+from hallq.server.queue.call_next import call_next
+from hallq.server.queue.moves import MoveResult
+from hallq.server.queue.reads import counters_payload, ticket_payload
+
+tag = Tag(name="windows", description="Counters (windows) and what a clerk does at one")
+bp = APIBlueprint("counters", __name__, abp_tags=[tag], abp_security=[{"bearer": []}], abp_responses=ERRORS)
+
+AT_WINDOW = (*STAFF, "counter")  # a clerk at the window, or the window's own keypad
+
+
+def _counter_out(number: int) -> dict[str, Any]:
+    state = hallq()
+    with state.db.reading() as session:
+        for counter in counters_payload(session, hall()):
+            if counter["number"] == number:
+                return dict(counter)
+    return {}
+
+
+@bp.get("/counters", summary="Every window with its state, clerk and current ticket", responses={200: CountersOut})
+@requires(*EVERYONE)
+def list_counters() -> Any:
+    with hallq().db.reading() as session:
+        return {"counters": counters_payload(session, hall())}
+
+
+def _window_change(fn: Callable[..., list[Any]], n: int, *args: Any) -> dict[str, Any]:
+    state = hallq()
+    with state.db.writing() as session:
+        events = fn(session, hall(), caller().actor, n, *args, state.clock())
+    publish(events)
+    return _counter_out(n)
+
+
+@bp.post("/counters/<int:n>/open", summary="Sign in to a window", responses={200: CounterOut})
+@requires(*STAFF)
+def open_counter(path: CounterPath) -> Any:
+    return _window_change(windows.open_window, path.n)
+
+
+@bp.post("/counters/<int:n>/close", summary="Sign out of a window", responses={200: CounterOut})
+@requires(*STAFF)
+def close_counter(path: CounterPath) -> Any:
+    return _window_change(windows.close_window, path.n)
+
+
+@bp.post(
+    "/counters/<int:n>/pause",
+    summary="Pause the window (the lobby shows “service paused”)",
+    responses={200: CounterOut},
+)
+@requires(*AT_WINDOW)
+def pause_counter(path: CounterPath, body: PauseIn) -> Any:
+    return _window_change(windows.pause_window, path.n, body.reason)
+
+
+@bp.post("/counters/<int:n>/resume", summary="End the pause", responses={200: CounterOut})
+@requires(*AT_WINDOW)
+def resume_counter(path: CounterPath) -> Any:
+    return _window_change(windows.resume_window, path.n)
+
+
+@bp.post(
+    "/counters/<int:n>/call-next",
+    summary="Call the next ticket to this window",
+    description="200 with the ticket and why it was chosen; 204 when no one waits for this window.",
+    responses={200: CalledOut, 204: None},
+)
+@requires(*AT_WINDOW)
+def call_next_ticket(path: CounterPath) -> Any:
+    state = hallq()
+    with state.db.writing() as session:
+        result = call_next(session, hall(), caller().actor, path.n, state.clock())
+    if result.ticket is None:
+        return "", 204
+    publish(result.events)
+    out: dict[str, Any] = dict(ticket_payload(result.ticket))
+    out["explanation"] = result.explanation
+    return out
+
+
+def _move_out(result: MoveResult) -> dict[str, Any]:
+    out: dict[str, Any] = dict(ticket_payload(result.ticket))
+    out["became"] = result.became
+    return out
+
+
+def _ticket_move(move: Callable[..., MoveResult], name: str, summary: str) -> None:
+    """Register POST /counters/{n}/<name>: one move of the window's current ticket."""
+
+    def view(path: CounterPath) -> Any:
+        state = hallq()
+        with state.db.writing() as session:
+            result = move(session, hall(), caller().actor, path.n, state.clock())
+        publish(result.events)
+        return _move_out(result)
+
+    view.__name__ = f"counter_{name.replace('-', '_')}"
+    view.__qualname__ = view.__name__
+    bp.post(f"/counters/<int:n>/{name}", summary=summary, responses={200: MoveOut})(requires(*AT_WINDOW)(view))
+
+
+_ticket_move(moves.recall, "recall", "Call the current ticket again (past the hall's limit it becomes a no-show)")
+_ticket_move(moves.start, "start", "The customer has arrived: service starts")
+_ticket_move(moves.finish, "finish", "Service done")
+_ticket_move(moves.no_show, "no-show", "The customer did not come")
+_ticket_move(moves.requeue, "requeue", "Back to the queue, keeping its place")
+
+
+@bp.post(
+    "/counters/<int:n>/transfer",
+    summary="Move the current ticket on: to a service's queue or to a window by number",
+    description="Same number, a new leg. `{service}` joins that service's queue; `{counter}` is "
+    "called at that window before anyone else.",
+    responses={200: MoveOut},
+)
+@requires(*AT_WINDOW)
+def transfer_ticket(path: CounterPath, body: TransferIn) -> Any:
+    state = hallq()
+    with state.db.writing() as session:
+        result = moves.transfer(
+            session,
+            hall(),
+            caller().actor,
+            path.n,
+            state.clock(),
+            to_service=body.service,
+            to_counter=body.counter,
+            note=body.note,
+        )
+    publish(result.events)
+    return _move_out(result)

@@ -1,0 +1,106 @@
+"""Every refusal as ``{"error": {"code", "message"}}`` with a 4xx status, in the caller's
+language; nothing a client sends can turn into a 500."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, Response, jsonify, request
+from pydantic import ValidationError
+from werkzeug.exceptions import HTTPException
+
+from hallq.server import wire
+from hallq.server.api.context import Unauthenticated
+from hallq.server.i18n import current_language, translate
+from hallq.server.queue.errors import N_, Conflict, Forbidden, Invalid, NotFound, Refused, Term
+
+log = logging.getLogger(__name__)
+
+STATUS = {Unauthenticated: 401, Forbidden: 403, NotFound: 404, Conflict: 409, Invalid: 422}
+
+
+def error_response(status: int, code: str, message: str, **extra: Any) -> Response:
+    body: dict[str, Any] = wire.error(code, message)
+    body["error"].update(extra)
+    response = jsonify(body)
+    response.status_code = status
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="hallq"'
+    return response
+
+
+def _localized(value: Any, lang: str) -> Any:
+    if isinstance(value, Term):
+        return translate(value)
+    if isinstance(value, dict):  # a name given in every hall language
+        return value.get(lang) or next(iter(value.values()), "")
+    return value
+
+
+def refusal_response(exc: Refused) -> Response:
+    status = next((s for cls, s in STATUS.items() if isinstance(exc, cls)), 409)
+    lang = current_language()
+    params = {k: _localized(v, lang) for k, v in exc.params.items()}
+    # Parameters that programs can use (ids, codes, ISO times) travel beside the message.
+    details = {k: v for k, v in exc.params.items() if not isinstance(v, dict | Term)}
+    return error_response(status, exc.code, translate(exc.message, **params), details=details)
+
+
+def validation_response(exc: ValidationError) -> Response:
+    """flask-openapi3 calls this when a request does not match its schema."""
+    problems = []
+    for err in exc.errors(include_url=False, include_input=False):
+        where = ".".join(str(p) for p in err.get("loc", ())) or "body"
+        problems.append({"field": where, "problem": err.get("msg", "invalid")})
+    summary = "; ".join(f"{p['field']}: {p['problem']}" for p in problems[:5])
+    return error_response(
+        422,
+        "invalid_request",
+        translate(N_("The request is not valid: %(problems)s"), problems=summary),
+        problems=problems,
+    )
+
+
+_HTTP_CODES = {
+    400: ("bad_request", N_("The request could not be understood.")),
+    404: ("not_found", N_("There is nothing at this address.")),
+    405: ("method_not_allowed", N_("This address does not take that method.")),
+    413: ("too_large", N_("The request is too large.")),
+    415: ("unsupported_media_type", N_("Send the request body as JSON (Content-Type: application/json).")),
+    429: ("too_many_requests", N_("Too many attempts: wait a minute and try again.")),
+}
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(Refused)
+    def _refused(exc: Refused) -> Response:
+        return refusal_response(exc)
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException) -> Response:
+        status = exc.code or 500
+        code, message = _HTTP_CODES.get(status, ("http_error", N_("The request was refused.")))
+        return error_response(status, code, translate(message))
+
+    @app.errorhandler(Exception)
+    def _crash(exc: Exception) -> Response:
+        # A bug, not bad input: log it whole, tell the client little.
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return error_response(500, "internal_error", translate(N_("Something went wrong on the server.")))
+
+    @app.before_request
+    def _json_bodies_only() -> Response | None:
+        # A body must be JSON; say so (415/400) instead of letting it pass as "missing".
+        if request.method in ("POST", "PUT", "PATCH") and request.path.startswith(wire.API_PREFIX):
+            if not request.content_length:
+                return None
+            if not request.is_json:
+                return error_response(
+                    415, "unsupported_media_type", translate(_HTTP_CODES[415][1])
+                )
+            if request.get_json(silent=True) is None:
+                return error_response(
+                    400, "malformed_json", translate(N_("The request body is not valid JSON."))
+                )
+        return None

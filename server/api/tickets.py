@@ -1,0 +1,140 @@
+"""Tickets: issue (kiosk or staff), look one up, cancel one."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from flask import current_app, request
+from flask_openapi3 import APIBlueprint, Tag
+from sqlalchemy.exc import IntegrityError
+
+from hallq.server.api.context import (
+    STAFF,
+    authenticate,
+    bearer_token,
+    caller,
+    hall,
+    publish,
+    requires,
+)
+from hallq.server.api.schemas import (
+    ERRORS,
+    CancelIn,
+    IssuedOut,
+    IssueIn,
+    TicketOut,
+    TicketPath,
+    TicketQuery,
+)
+from hallq.server.app import hallq
+from hallq.server.queue import lookups
+from hallq.server.queue.errors import N_, Invalid, NotFound
+from hallq.server.queue.issue import Idempotency, issue_ticket
+from hallq.server.queue.moves import cancel
+from hallq.server.queue.reads import ticket_payload, ticket_status
+
+tag = Tag(name="tickets", description="Issuing and following tickets")
+bp = APIBlueprint("tickets", __name__, abp_tags=[tag], abp_security=[{"bearer": []}], abp_responses=ERRORS)
+
+MAX_IDEMPOTENCY_KEY = 128
+
+
+def status_url(token: str) -> str:
+    base = current_app.config.get("HALLQ_PUBLIC_URL") or request.host_url
+    return f"{base.rstrip('/')}/t/{token}"
+
+
+def _idempotency(body: IssueIn) -> Idempotency | None:
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        return None
+    key = key.strip()
+    if not key or len(key) > MAX_IDEMPOTENCY_KEY or not key.isprintable():
+        raise Invalid(
+            "bad_idempotency_key",
+            N_("Idempotency-Key must be 1 to %(max)s printable characters."),
+            max=MAX_IDEMPOTENCY_KEY,
+        )
+    canonical = json.dumps(body.model_dump(), sort_keys=True)
+    return Idempotency(caller().caller_key, key, hashlib.sha256(canonical.encode()).hexdigest())
+
+
+@bp.post(
+    "/tickets",
+    summary="Issue a ticket",
+    description="A kiosk's press, or staff issuing for someone. Honours `Idempotency-Key`: a retried "
+    "press returns the first press's ticket (header `Idempotent-Replayed: true`) instead of a new one.",
+    responses={201: IssuedOut},
+)
+@requires("kiosk", *STAFF)
+def issue(body: IssueIn) -> Any:
+    state = hallq()
+    idem = _idempotency(body)
+
+    def attempt() -> Any:
+        with state.db.writing() as session:
+            return issue_ticket(
+                session,
+                hall(),
+                caller().actor,
+                service_code=body.service,
+                now=state.clock(),
+                priority=body.priority,
+                language=body.language,
+                appointment=body.appointment,
+                idempotency=idem,
+            )
+
+    try:
+        result = attempt()
+    except IntegrityError:
+        if idem is None:
+            raise
+        # The same key raced in from a retry on PostgreSQL: the first one won; return it.
+        result = attempt()
+    publish(result.events)
+    out: dict[str, Any] = dict(ticket_payload(result.ticket))
+    out.update(
+        position=result.position,
+        ahead=result.position - 1 if result.position else None,
+        eta_minutes=state.estimator.minutes(hall(), result.ticket.service_id, result.position),
+        status_url=status_url(result.ticket.status_token),
+    )
+    headers = {"Idempotent-Replayed": "true"} if result.replayed else {}
+    return out, 201, headers
+
+
+@bp.get(
+    "/tickets/<int:ticket_id>",
+    summary="A ticket's state, place in the queue and estimated wait",
+    description="For the hall's staff and devices, or for anyone holding the ticket's status token "
+    "(`?token=`, as in its status URL).",
+    responses={200: TicketOut},
+)
+def get_ticket(path: TicketPath, query: TicketQuery) -> Any:
+    state = hallq()
+    with state.db.reading() as session:
+        if bearer_token() is not None:
+            who = authenticate()
+            hall_id = who.actor.hall_id
+            row = lookups.ticket_row(session, hall_id, path.ticket_id)
+        else:
+            row = lookups.ticket_row_by_token(session, query.token) if query.token else None
+            if row is None or row.id != path.ticket_id:
+                # Same answer whether the ticket exists or the token is wrong.
+                raise NotFound("unknown_ticket", N_("There is no ticket %(ticket)s in this hall."), ticket=path.ticket_id)
+            hall_id = row.hall_id
+        return ticket_status(session, state.hall(session, hall_id), state.estimator, row)
+
+
+@bp.post("/tickets/<int:ticket_id>/cancel", summary="Cancel a waiting ticket", responses={200: TicketOut})
+@requires(*STAFF)
+def cancel_ticket(path: TicketPath, body: CancelIn) -> Any:
+    state = hallq()
+    with state.db.writing() as session:
+        result = cancel(session, hall(), caller().actor, path.ticket_id, state.clock(), body.reason)
+    publish(result.events)
+    return dict(ticket_payload(result.ticket))
+

@@ -1,0 +1,119 @@
+"""The Flask application factory: everything is built here, nothing at import time."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, current_app
+from flask_openapi3 import Info, OpenAPI, Server
+
+from hallq.server import db as dbmod
+from hallq.server import wire
+from hallq.server.queue.eta import Estimator
+from hallq.server.queue.hall import HallContext, load_hall
+
+HERE = Path(__file__).parent
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass
+class HallQ:
+    """What the views share for the life of the process (``app.extensions["hallq"]``)."""
+
+    db: dbmod.Database
+    estimator: Estimator
+    clock: Callable[[], dt.datetime] = utcnow
+    halls: dict[int, tuple[float, HallContext]] = field(default_factory=dict)
+    hub: Any = None  # realtime.Hub, set by realtime.init_realtime
+
+    def hall(self, session: Any, hall_id: int) -> HallContext:
+        """The hall's context, re-read every 30 s so that `hallq init` reaches a running server."""
+        cached = self.halls.get(hall_id)
+        now = self.clock().timestamp()
+        if cached is not None and now - cached[0] < 30:
+            return cached[1]
+        hall = load_hall(session, hall_id)
+        self.halls[hall_id] = (now, hall)
+        return hall
+
+
+def hallq() -> HallQ:
+    return current_app.extensions["hallq"]  # type: ignore[no-any-return]
+
+
+def _secret_key(data_dir: Path) -> str:
+    """A per-installation secret, made once and kept in the data directory."""
+    path = data_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+def settings_from_env(env: Mapping[str, str] | None = None) -> dict[str, Any]:
+    env = os.environ if env is None else env
+    return {
+        "HALLQ_DATA_DIR": str(dbmod.data_dir(dict(env))),
+        "HALLQ_DATABASE_URL": dbmod.database_url(dict(env)),
+        "HALLQ_REDIS_URL": env.get("HALLQ_REDIS_URL") or None,
+        "HALLQ_ASYNC_MODE": env.get("HALLQ_ASYNC_MODE", "threading"),
+        "HALLQ_PUBLIC_URL": env.get("HALLQ_PUBLIC_URL") or None,
+    }
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the server: ``config`` overrides what the environment says (tests use it)."""
+    app = OpenAPI(
+        __name__,
+        info=Info(
+            title="HallQ",
+            version=f"{wire.PROTOCOL_VERSION}.0",
+            description="Queue and kiosk system for service halls: the public API v1.",
+        ),
+        servers=[Server(url="/", description="this hall server")],
+        security_schemes={"bearer": {"type": "http", "scheme": "bearer"}},
+        doc_ui=False,
+        static_folder=str(HERE / "static"),
+        template_folder=str(HERE / "templates"),
+        validation_error_status=422,
+    )
+    app.config.update(settings_from_env())
+    app.config.update(
+        # Big enough for any request of the API; a flood is refused before it is read.
+        MAX_CONTENT_LENGTH=64 * 1024,
+        JSON_SORT_KEYS=False,
+        HALLQ_DEFAULT_LANGUAGE="zh-Hant",
+        RATELIMIT_HEADERS_ENABLED=True,
+    )
+    if config:
+        app.config.update(config)
+    app.config.setdefault("SECRET_KEY", _secret_key(Path(app.config["HALLQ_DATA_DIR"])))
+
+    database = dbmod.Database(app.config["HALLQ_DATABASE_URL"])
+    state = HallQ(
+        db=database,
+        estimator=Estimator(database.reading),
+        clock=app.config.get("HALLQ_CLOCK") or utcnow,
+    )
+    app.extensions["hallq"] = state
+
+    from hallq.server import i18n, pages, realtime
+    from hallq.server.api import register_api
+
+    i18n.init_i18n(app)
+    register_api(app)
+    pages.init_pages(app)
+    realtime.init_realtime(app)
+    return app

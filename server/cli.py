@@ -1,0 +1,319 @@
+"""The ``hallq`` command: set up a hall, add people and devices, run the server or the demo.
+
+Messages are for the person installing a hall: what happened, and the next step.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from sqlalchemy import select
+
+from hallq.server import db as dbmod
+from hallq.server.auth import DEVICE_KINDS, ROLES, hash_password, issue_device_token
+from hallq.server.models import Counter, Device, Hall, User, Zone
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _database() -> dbmod.Database:
+    return dbmod.Database(dbmod.database_url())
+
+
+def _describe(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    u = make_url(url)
+    return u.database if u.get_backend_name() == "sqlite" else u.render_as_string(hide_password=True)
+
+
+def _ready_database() -> dbmod.Database:
+    """The database, refusing politely when ``hallq init`` has not been run."""
+    from hallq.server.migrate import is_current
+
+    database = _database()
+    try:
+        current = is_current(database.engine)
+    except Exception as exc:  # the database cannot even be reached
+        raise click.ClickException(
+            f"cannot open the database {_describe(dbmod.database_url())}: {exc}\n"
+            "Check HALLQ_DATABASE_URL / HALLQ_DATA_DIR."
+        ) from exc
+    if not current:
+        raise click.ClickException(
+            "the database is not set up (or is older than this HallQ). Run `hallq init` first."
+        )
+    return database
+
+
+def _the_hall(session: Any, code: str | None) -> Hall:
+    halls = session.scalars(select(Hall).order_by(Hall.id)).all()
+    if code:
+        for hall in halls:
+            if hall.code == code:
+                return hall
+        raise click.ClickException(f"no hall {code!r}; halls here: {', '.join(h.code for h in halls) or 'none'}")
+    if not halls:
+        raise click.ClickException("no hall is loaded yet. Run `hallq init` first.")
+    if len(halls) > 1:
+        raise click.ClickException(f"several halls here; say which with --hall ({', '.join(h.code for h in halls)})")
+    return halls[0]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """HallQ: the queue, kiosk and lobby-screen system of a service hall.
+
+    Data lives in HALLQ_DATA_DIR (default ./var); HALLQ_DATABASE_URL selects PostgreSQL
+    instead of the SQLite file there; HALLQ_REDIS_URL lets several server processes share
+    the realtime hub.
+    """
+
+
+# --- init ---------------------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), help="the hall file (TOML); default: the sample transfer hall")
+@click.option("--demo", is_flag=True, help="load the hall with every service open all day and no daily cap")
+@click.option("--check", is_flag=True, help="only check the hall file; change nothing")
+def init(config_path: Path | None, demo: bool, check: bool) -> None:
+    """Check the hall file, create or upgrade the database, and load the hall."""
+    from hallq.server.hall_config import HallConfigError, load_hall_config, sample_hall_path
+    from hallq.server.hall_loader import load_hall
+    from hallq.server.migrate import upgrade
+
+    path = config_path or sample_hall_path()
+    if config_path is not None and not config_path.exists():
+        raise click.ClickException(f"{config_path}: no such file")
+    try:
+        config = load_hall_config(path)
+    except HallConfigError as err:
+        click.echo(str(err), err=True)
+        n = len(err.problems)
+        raise click.ClickException(f"{n} mistake{'s' if n != 1 else ''} in {path}; nothing was changed.") from None
+    for warning in config.warnings:
+        click.echo(f"warning: {warning.format(str(path))}", err=True)
+    if check:
+        click.echo(f"{path}: hall {config.code} is valid ({len(config.services)} services, {len(config.counters)} windows).")
+        return
+    if demo:
+        config = config.as_demo()
+
+    url = dbmod.database_url()
+    database = _database()
+    before, after = upgrade(database.engine)
+    if before is None:
+        click.echo(f"Created the database: {_describe(url)}")
+    elif before != after:
+        click.echo(f"Upgraded the database ({before} -> {after}): {_describe(url)}")
+    with database.writing() as session:
+        hall, changes = load_hall(session, config, demo=demo, now=_now())
+        has_users = session.scalar(select(User.id).where(User.hall_id == hall.id).limit(1)) is not None
+    database.dispose()
+    source = "the sample hall" if config_path is None else str(config_path)
+    click.echo(f"Loaded hall {config.code} from {source}{' (demo: open all day, no caps)' if demo else ''}.")
+    for change in changes:
+        click.echo(f"  {change}")
+    if not has_users:
+        click.echo("Next: add an administrator and clerks, e.g.\n"
+                   "  hallq user add admin --role admin --password '…'\n"
+                   "  hallq user add wang --role clerk --password '…'\n"
+                   "then give each device a token (hallq device add NAME) and start the server (hallq serve).")
+
+
+# --- users --------------------------------------------------------------------------------
+
+
+@main.group()
+def user() -> None:
+    """People who sign in: admins, supervisors and clerks."""
+
+
+@user.command("add")
+@click.argument("name")
+@click.option("--role", type=click.Choice(ROLES), required=True)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True, help="asked for when not given")
+@click.option("--display-name", help="the name screens show (default: NAME)")
+@click.option("--hall", "hall_code", help="the hall, when this database holds several")
+def user_add(name: str, role: str, password: str, display_name: str | None, hall_code: str | None) -> None:
+    """Add a user, or reset an existing user's role and password."""
+    if len(password) < 4:
+        raise click.ClickException("the password is too short (at least 4 characters).")
+    if not 1 <= len(name) <= 64 or not name.isprintable() or " " in name:
+        raise click.ClickException("a user name is 1 to 64 characters without spaces.")
+    database = _ready_database()
+    with database.writing() as session:
+        hall = _the_hall(session, hall_code)
+        existing = session.scalar(select(User).where(User.username == name))
+        if existing is not None:
+            existing.role, existing.password_hash, existing.active = role, hash_password(password), True
+            if display_name:
+                existing.display_name = display_name
+            click.echo(f"User {name} exists: role set to {role}, password reset, account enabled.")
+        else:
+            session.add(
+                User(
+                    hall_id=hall.id,
+                    username=name,
+                    display_name=display_name,
+                    role=role,
+                    password_hash=hash_password(password),
+                    created_at=_now(),
+                )
+            )
+            click.echo(f"Added {role} {name} to hall {hall.code}. They sign in at POST /api/v1/auth/login.")
+    database.dispose()
+
+
+@user.command("disable")
+@click.argument("name")
+def user_disable(name: str) -> None:
+    """Disable a user: their tokens stop working at once."""
+    database = _ready_database()
+    with database.writing() as session:
+        found = session.scalar(select(User).where(User.username == name))
+        if found is None:
+            raise click.ClickException(f"no user {name!r}")
+        found.active = False
+    database.dispose()
+    click.echo(f"User {name} is disabled; their sessions ended.")
+
+
+@user.command("list")
+def user_list() -> None:
+    """List users."""
+    database = _ready_database()
+    with database.reading() as session:
+        for u in session.scalars(select(User).order_by(User.username)):
+            click.echo(f"{u.username:20} {u.role:11} {'active' if u.active else 'disabled'}")
+    database.dispose()
+
+
+# --- devices ------------------------------------------------------------------------------
+
+
+@main.group()
+def device() -> None:
+    """Kiosks, lobby displays and counter agents, each with its own token."""
+
+
+@device.command("add")
+@click.argument("name")
+@click.option("--kind", type=click.Choice(DEVICE_KINDS), help="needed for a device the hall file does not declare")
+@click.option("--zone", help="the zone it belongs to (kiosk, display)")
+@click.option("--counter", "counter_number", type=int, help="its window (counter agents)")
+@click.option("--hall", "hall_code", help="the hall, when this database holds several")
+def device_add(name: str, kind: str | None, zone: str | None, counter_number: int | None, hall_code: str | None) -> None:
+    """Add a device (or give an existing one a new token). The token is the last line printed."""
+    database = _ready_database()
+    with database.writing() as session:
+        hall = _the_hall(session, hall_code)
+        found = session.scalar(select(Device).where(Device.hall_id == hall.id, Device.name == name))
+        kind = kind or (found.kind if found else None)
+        if kind is None:
+            raise click.ClickException(f"device {name!r} is new: say what it is with --kind {'|'.join(DEVICE_KINDS)}")
+        zone_id = None
+        if zone:
+            zone_id = session.scalar(select(Zone.id).where(Zone.hall_id == hall.id, Zone.code == zone))
+            if zone_id is None:
+                raise click.ClickException(f"no zone {zone!r} in hall {hall.code}")
+        counter_id = None
+        if counter_number is not None:
+            counter_id = session.scalar(
+                select(Counter.id).where(Counter.hall_id == hall.id, Counter.number == counter_number)
+            )
+            if counter_id is None:
+                raise click.ClickException(f"no window {counter_number} in hall {hall.code}")
+        if kind == "counter" and counter_id is None and (found is None or found.counter_id is None):
+            raise click.ClickException("a counter agent belongs to a window: add --counter N")
+        if kind != "counter" and counter_id is not None:
+            raise click.ClickException("only counter agents belong to a window (--counter)")
+        if found is None:
+            found = Device(hall_id=hall.id, name=name, kind=kind, created_at=_now(), status={})
+            session.add(found)
+            verb = "Added"
+        else:
+            verb = "New token for"
+        found.kind = kind
+        if zone_id is not None:
+            found.zone_id = zone_id
+        if counter_id is not None:
+            found.counter_id = counter_id
+        token = issue_device_token(found)
+    database.dispose()
+    click.echo(f"{verb} {kind} {name}; any earlier token of it no longer works. Its token:")
+    click.echo(token)
+
+
+@device.command("revoke")
+@click.argument("name")
+def device_revoke(name: str) -> None:
+    """Revoke a device's token at once (a lost or replaced device)."""
+    database = _ready_database()
+    with database.writing() as session:
+        found = session.scalars(select(Device).where(Device.name == name)).all()
+        if not found:
+            raise click.ClickException(f"no device {name!r}")
+        for d in found:
+            d.token_hash, d.revoked_at = None, _now()
+    database.dispose()
+    click.echo(f"Device {name} can no longer connect. `hallq device add {name}` gives it a new token.")
+
+
+@device.command("list")
+def device_list() -> None:
+    """List devices with their state."""
+    database = _ready_database()
+    with database.reading() as session:
+        for d in session.scalars(select(Device).order_by(Device.name)):
+            seen = d.last_seen_at.isoformat(timespec="seconds") if d.last_seen_at else "never"
+            token = "token" if d.token_hash else "no token"
+            click.echo(f"{d.name:16} {d.kind:8} {token:9} last seen {seen}  {d.status or ''}")
+    database.dispose()
+
+
+# --- serve / demo -------------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="0.0.0.0 to serve the hall's network")
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--dev", is_flag=True, help="Flask's development server with the reloader (not for a hall)")
+def serve(host: str, port: int, dev: bool) -> None:
+    """Run the hall server (gunicorn, one gevent worker: what the benchmarks measured)."""
+    _ready_database().dispose()
+    if dev:
+        from hallq.server.app import create_app
+
+        app = create_app()
+        socketio = app.extensions["socketio"]
+        click.echo(f"Development server on http://{host}:{port}/ (Ctrl-C stops it)")
+        socketio.run(app, host=host, port=port, debug=True, use_reloader=True, allow_unsafe_werkzeug=True)
+        return
+    from hallq.server.serving import run_gunicorn
+
+    click.echo(f"HallQ serving http://{host}:{port}/ (Ctrl-C stops it)")
+    run_gunicorn(host, port)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--keep", is_flag=True, help="keep the previous demo's tickets instead of starting afresh")
+def demo(host: str, port: int, keep: bool) -> None:
+    """Run a whole demo hall on SQLite: the sample hall open all day, demo users and devices."""
+    from hallq.server.demo import run_demo
+
+    run_demo(host=host, port=port, keep=keep)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+

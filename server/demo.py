@@ -1,0 +1,192 @@
+"""``hallq demo``: a whole demo hall on SQLite, for a newcomer to try at any hour.
+
+The demo is a list of parts started in order and stopped in reverse: today the hall
+server; the kiosk, display and counter features add their emulated printer, pad and
+speaker and their agents as further parts (``DemoPart``), each told the server's URL and
+its device's token.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import click
+from sqlalchemy import select
+
+from hallq.server import db as dbmod
+from hallq.server.auth import hash_password, issue_device_token
+from hallq.server.hall_config import load_hall_config, sample_hall_path
+from hallq.server.hall_loader import load_hall
+from hallq.server.migrate import upgrade
+from hallq.server.models import Counter, Device, User
+
+DEMO_PASSWORD = "demo1234"
+
+
+@dataclass
+class DemoPart:
+    """One process of the demo hall."""
+
+    name: str
+    argv: list[str]
+    env: dict[str, str] = field(default_factory=dict)
+    ready_url: str | None = None
+    process: subprocess.Popen[bytes] | None = None
+
+    def start(self, log_dir: Path) -> None:
+        log = (log_dir / f"{self.name}.log").open("ab")
+        self.process = subprocess.Popen(self.argv, env={**os.environ, **self.env}, stdout=log, stderr=subprocess.STDOUT)
+
+    def wait_ready(self, timeout: float = 30.0) -> None:
+        if self.ready_url is None:
+            return
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process is not None and self.process.poll() is not None:
+                raise click.ClickException(f"{self.name} stopped at start; see its log")
+            with contextlib.suppress(OSError):
+                with urllib.request.urlopen(self.ready_url, timeout=1) as response:
+                    if response.status == 200:
+                        return
+            time.sleep(0.2)
+        raise click.ClickException(f"{self.name} did not start within {timeout:.0f} s")
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(5)
+
+
+@dataclass
+class DemoHall:
+    data_dir: Path
+    host: str
+    port: int
+    parts: list[DemoPart] = field(default_factory=list)
+    tokens: dict[str, str] = field(default_factory=dict)  # device name -> token
+    users: list[tuple[str, str, int | None]] = field(default_factory=list)  # name, role, window
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {"HALLQ_DATA_DIR": str(self.data_dir), "HALLQ_DATABASE_URL": ""}
+
+
+def prepare(data_dir: Path, *, keep: bool) -> DemoHall:
+    """Create the demo database: the sample hall open all day, users, device tokens."""
+    if not keep and data_dir.exists():
+        shutil.rmtree(data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    database = dbmod.Database(dbmod.database_url({"HALLQ_DATA_DIR": str(data_dir)}))
+    now = dt.datetime.now(dt.UTC)
+    config = load_hall_config(sample_hall_path()).as_demo()
+    upgrade(database.engine)
+    hall_demo = DemoHall(data_dir=data_dir, host="", port=0)
+    with database.writing() as session:
+        hall, _changes = load_hall(session, config, demo=True, now=now)
+        accounts = [("admin", "admin", None), ("supervisor", "supervisor", None)]
+        accounts += [(f"clerk{c.number}", "clerk", c.number) for c in config.counters]
+        for name, role, window in accounts:
+            user = session.scalar(select(User).where(User.username == name))
+            if user is None:
+                user = User(hall_id=hall.id, username=name, role=role, created_at=now)
+                session.add(user)
+            user.role, user.active, user.password_hash = role, True, hash_password(DEMO_PASSWORD)
+            user.display_name = f"Clerk {window}" if window else name.title()
+            hall_demo.users.append((name, role, window))
+        session.flush()
+        for device in session.scalars(select(Device).where(Device.hall_id == hall.id).order_by(Device.name)):
+            hall_demo.tokens[device.name] = issue_device_token(device)
+        assert session.scalar(select(Counter.id).limit(1)) is not None
+    database.dispose()
+    return hall_demo
+
+
+def run_demo(*, host: str, port: int, keep: bool) -> None:
+    data_dir = Path(os.environ.get("HALLQ_DATA_DIR") or "./var/demo")
+    click.echo(f"Preparing the demo hall in {data_dir} …")
+    hall = prepare(data_dir, keep=keep)
+    hall.host, hall.port = host, port
+    log_dir = data_dir / "logs"
+    log_dir.mkdir(exist_ok=True)
+    hall.parts.append(
+        DemoPart(
+            "server",
+            [sys.executable, "-m", "hallq.server.cli", "serve", "--host", host, "--port", str(port)],
+            env=hall.env,
+            ready_url=f"{hall.url}/healthz",
+        )
+    )
+
+    stopping = False
+
+    def _stop(_signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, _stop)
+    started: list[DemoPart] = []
+    try:
+        for part in hall.parts:
+            part.start(log_dir)
+            started.append(part)
+            part.wait_ready()
+        _print_welcome(hall, log_dir)
+        while not stopping:
+            for part in started:
+                if part.process is not None and part.process.poll() is not None:
+                    raise click.ClickException(f"{part.name} stopped unexpectedly; see {log_dir / (part.name + '.log')}")
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for part in reversed(started):
+            part.stop()
+        click.echo("Demo hall stopped.")
+
+
+def _print_welcome(hall: DemoHall, log_dir: Path) -> None:
+    lines = [
+        "",
+        f"HallQ demo hall is running at {hall.url}/  (Ctrl-C stops everything)",
+        "",
+        "Screens and documents:",
+        f"  Hall front page         {hall.url}/",
+        f"  API description         {hall.url}/api/openapi.json",
+        f"  Health check            {hall.url}/healthz",
+        "",
+        f"Sign in (POST {hall.url}/api/v1/auth/login) with password {DEMO_PASSWORD!r} as:",
+    ]
+    lines += [f"  {name:12} {role}{f' (window {w})' if w else ''}" for name, role, w in hall.users[:5]]
+    if len(hall.users) > 5:
+        lines.append(f"  … and clerk1 … clerk{hall.users[-1][2]}, one per window")
+    lines += ["", "Device tokens (Authorization: Bearer …):"]
+    lines += [f"  {name:12} {token}" for name, token in hall.tokens.items()]
+    kiosk = hall.tokens.get("kiosk-1") or next(iter(hall.tokens.values()), "")
+    lines += [
+        "",
+        "Try it:",
+        f"  curl -s -X POST {hall.url}/api/v1/tickets -H 'Authorization: Bearer {kiosk}' \\",
+        "       -H 'Content-Type: application/json' -d '{\"service\": \"property-transfer\"}'",
+        "",
+        f"Logs: {log_dir}",
+    ]
+    click.echo("\n".join(lines))

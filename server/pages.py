@@ -1,0 +1,50 @@
+"""Pages served beside the API: the health check, the hall's front page and the customer's
+ticket status page (the QR code on a ticket points at it)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Flask, abort, render_template
+
+from hallq.server.app import hallq
+from hallq.server.queue import lookups
+from hallq.server.queue.hall import only_hall
+from hallq.server.queue.reads import ticket_status
+
+# A plain blueprint: these pages are not part of the API's OpenAPI document.
+bp = Blueprint("pages", __name__)
+
+
+def init_pages(app: Flask) -> None:
+    app.register_blueprint(bp)
+
+
+@bp.get("/healthz")
+def healthz() -> Any:
+    """For load balancers and the scripts that start the server: the database answers."""
+    with hallq().db.reading() as session:
+        hall = only_hall(session)
+    return {"ok": True, "hall": hall.code if hall else None}
+
+
+@bp.get("/")
+def front_page() -> Any:
+    with hallq().db.reading() as session:
+        hall = only_hall(session)
+    return render_template("front.html", hall=hall.public() if hall else None)
+
+
+@bp.get("/t/<token>")
+def ticket_page(token: str) -> Any:
+    if len(token) > 64:
+        abort(404)
+    state = hallq()
+    with state.db.reading() as session:
+        row = lookups.ticket_row_by_token(session, token)
+        if row is None:
+            abort(404)
+        hall = state.hall(session, row.hall_id)
+        ticket = ticket_status(session, hall, state.estimator, row)
+        service = lookups.service_by_code(session, hall.id, row.service_code)
+    return render_template("ticket.html", ticket=ticket, hall=hall.public(), service=service)

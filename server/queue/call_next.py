@@ -1,0 +1,188 @@
+"""Call-next: which ticket a window takes, claimed so that no two windows take the same one.
+
+The candidates are the heads of the queues the window may call from: one per service
+of its work profile, plus the first ticket transferred to this very window. Each head
+is an index seek, so the time does not grow with the length of the queues; the choice
+among heads is ``rules.choose``.
+
+Atomicity: on SQLite the whole call is one ``BEGIN IMMEDIATE`` transaction (one writer
+at a time). On PostgreSQL the window's row and then the service queue rows of its
+profile are locked (``FOR UPDATE``, in id order) before the heads are read: another
+window calling from an overlapping profile waits for the commit and then sees the
+next head. Locking the queues rather than skipping locked tickets keeps the strict
+order of the design — a skipped-over head would otherwise be called after a later one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field, replace
+
+from sqlalchemy import select, text, union_all, update
+from sqlalchemy.orm import Session
+
+from hallq.server.models import Counter, Ticket
+from hallq.server.queue import ledger, lookups, rules
+from hallq.server.queue.errors import N_, Conflict
+from hallq.server.queue.events import (
+    Actor,
+    CounterUpdated,
+    DomainEvent,
+    QueueChanged,
+    TicketCalled,
+    TicketState,
+)
+from hallq.server.queue.hall import HallContext
+from hallq.server.queue.windows import OPEN, PAUSED, guard
+
+_HEAD_COLUMNS = (
+    Ticket.id,
+    Ticket.number,
+    Ticket.service_id,
+    Ticket.priority,
+    Ticket.queued_at,
+    Ticket.issued_at,
+    Ticket.target_counter_id,
+)
+
+
+@dataclass(frozen=True)
+class CallResult:
+    ticket: TicketState | None
+    events: list[DomainEvent] = field(default_factory=list)
+    explanation: dict[str, object] = field(default_factory=dict)
+
+
+def _service_head(service_id: int):  # type: ignore[no-untyped-def]
+    # Literal predicates match the partial index's, so both databases seek it.
+    return (
+        select(*_HEAD_COLUMNS)
+        .where(Ticket.service_id == service_id)
+        .where(text("status = 'waiting' AND target_counter_id IS NULL"))
+        .order_by(Ticket.class_rank, Ticket.queued_at, Ticket.id)
+        .limit(1)
+    )
+
+
+def _counter_head(counter_id: int):  # type: ignore[no-untyped-def]
+    return (
+        select(*_HEAD_COLUMNS)
+        .where(Ticket.target_counter_id == counter_id)
+        .where(text("status = 'waiting' AND target_counter_id IS NOT NULL"))
+        .order_by(Ticket.class_rank, Ticket.queued_at, Ticket.id)
+        .limit(1)
+    )
+
+
+def call_next(
+    session: Session, hall: HallContext, actor: Actor, number: int, now: dt.datetime
+) -> CallResult:
+    counter = lookups.counter_by_number(session, hall.id, number, lock=True)
+    clerk_id = guard(actor, counter)
+    if counter.state == PAUSED:
+        raise Conflict(
+            "window_paused",
+            N_("Window %(counter)s is paused: resume it before calling the next ticket."),
+            counter=number,
+        )
+    if counter.state != OPEN:
+        raise Conflict("window_closed", N_("Window %(counter)s is closed."), counter=number)
+    if counter.current_ticket_id is not None:
+        current = lookups.ticket_state(session, hall.id, counter.current_ticket_id)
+        raise Conflict(
+            "ticket_at_window",
+            N_("Ticket %(number)s is still at window %(counter)s: finish it, mark it no-show, requeue or transfer it first."),
+            number=current.number,
+            counter=number,
+        )
+
+    tiers = counter.tiers()
+    services = lookups.services_by_code(session, hall.id, counter.service_codes(), lock=True)
+    by_id = {s.id: s for s in services.values()}
+    placement = {
+        code: (tier_no, weight)
+        for tier_no, tier in enumerate(tiers, start=1)
+        for code, weight in tier
+    }
+
+    heads = [_service_head(s.id).subquery().select() for s in services.values()]
+    heads.append(_counter_head(counter.id).subquery().select())
+    rows = session.execute(union_all(*heads) if len(heads) > 1 else heads[0]).all()
+
+    candidates = []
+    for row in rows:
+        service = by_id.get(row.service_id)
+        if row.target_counter_id == counter.id:
+            # Sent here by name: first of all, whatever its service.
+            tier, weight = 0, 1.0
+            target_wait = service.target_wait if service else 30
+            code = service.code if service else "?"
+        else:
+            if service is None:
+                continue
+            tier, weight = placement[service.code]
+            target_wait, code = service.target_wait, service.code
+        candidates.append(
+            rules.Candidate(
+                ticket_id=row.id,
+                number=row.number,
+                service_code=code,
+                priority=row.priority,
+                queued_at=row.queued_at,
+                issued_at=row.issued_at,
+                transferred_here=row.target_counter_id == counter.id,
+                tier=tier,
+                weight=weight,
+                target_wait=target_wait,
+            )
+        )
+    if not candidates:
+        return CallResult(ticket=None)
+
+    chosen, explanation = rules.choose(candidates, now)
+    claimed = session.execute(
+        update(Ticket)
+        .where(Ticket.id == chosen.ticket_id, Ticket.status == rules.WAITING)
+        .values(
+            status=rules.CALLED,
+            counter_id=counter.id,
+            clerk_id=clerk_id,
+            called_at=now,
+            call_count=1,
+            explanation=explanation,
+        )
+    ).rowcount
+    if claimed != 1:  # cannot happen under the locks above; refuse rather than double-call
+        raise Conflict("race_lost", N_("Another window took that ticket; press call again."))
+    session.execute(update(Counter).where(Counter.id == counter.id).values(current_ticket_id=chosen.ticket_id))
+    ticket = lookups.ticket_state(session, hall.id, chosen.ticket_id)
+    lookups.adjust_waiting(session, ticket.service_id, -1)
+    ledger.append(
+        session,
+        actor,
+        "ticket.called",
+        now,
+        ticket_id=ticket.id,
+        leg=ticket.leg,
+        service_id=ticket.service_id,
+        counter_id=counter.id,
+        user_id=clerk_id,
+        number=ticket.number,
+        counter=number,
+        call_count=1,
+        priority=ticket.priority,
+        language=ticket.language,
+        waited_seconds=round((now - ticket.queued_at).total_seconds(), 1),
+        explanation=explanation,
+    )
+    return CallResult(
+        ticket=ticket,
+        explanation=explanation,
+        events=[
+            TicketCalled(ticket, counter_number=number, zone_code=counter.zone_code, explanation=explanation),
+            CounterUpdated(
+                lookups.counter_state(replace(counter, current_ticket_id=ticket.id), ticket.number)
+            ),
+            QueueChanged(frozenset({ticket.service_id})),
+        ],
+    )

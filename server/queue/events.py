@@ -1,0 +1,121 @@
+"""What the engine reports back: facts that happened, published only after the commit.
+
+Each event carries the state it produced (not database objects), so the web layer can
+build the wire payloads without another query.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts, and from which device; recorded on every event of the log."""
+
+    hall_id: int
+    role: str  # admin | supervisor | clerk | kiosk | display | counter
+    user_id: int | None = None
+    device_id: int | None = None
+    # For a counter device: the counter it is wired to.
+    counter_id: int | None = None
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in ("admin", "supervisor", "clerk")
+
+    @property
+    def oversees(self) -> bool:
+        """Supervisors and admins may act at any window (to help, or to close it)."""
+        return self.role in ("admin", "supervisor")
+
+
+@dataclass(frozen=True)
+class TicketState:
+    id: int
+    number: str
+    business_day: dt.date
+    service_id: int
+    service_code: str
+    zone_code: str
+    status: str
+    priority: str
+    language: str
+    leg: int
+    issued_at: dt.datetime
+    queued_at: dt.datetime
+    call_count: int = 0
+    counter_number: int | None = None
+    target_counter_number: int | None = None
+    called_at: dt.datetime | None = None
+    started_at: dt.datetime | None = None
+    ended_at: dt.datetime | None = None
+    appointment: str | None = None
+    status_token: str = ""
+
+
+@dataclass(frozen=True)
+class CounterState:
+    id: int
+    number: int
+    zone_code: str
+    label: str | None
+    state: str  # closed | open | paused (serving is open with a current ticket)
+    clerk_id: int | None
+    clerk_name: str | None
+    current_ticket: str | None  # its number
+    current_ticket_id: int | None
+    pause_reason: str | None
+    state_since: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class TicketIssued:
+    ticket: TicketState
+    # The device that asked (a kiosk prints it), if any.
+    device_id: int | None = None
+
+
+@dataclass(frozen=True)
+class TicketCalled:
+    ticket: TicketState
+    counter_number: int
+    zone_code: str
+    recall: bool = False
+    explanation: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TicketUpdated:
+    ticket: TicketState
+    move: str  # start | finish | no_show | requeue | transfer | cancel
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CounterUpdated:
+    counter: CounterState
+
+
+@dataclass(frozen=True)
+class QueueChanged:
+    """The waiting count of these services changed; listeners fetch the new figures."""
+
+    service_ids: frozenset[int]
+
+
+@dataclass(frozen=True)
+class RatingStored:
+    rating_id: int
+    ticket_id: int
+    number: str
+    counter_number: int
+    score: int
+    follow_up_id: int | None
+
+
+DomainEvent = (
+    TicketIssued | TicketCalled | TicketUpdated | CounterUpdated | QueueChanged | RatingStored
+)

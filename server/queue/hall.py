@@ -1,0 +1,84 @@
+"""The hall an operation runs in: its time zone, languages and queue rules."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hallq.server.models import Hall
+from hallq.server.queue.errors import N_, NotFound
+
+
+@dataclass(frozen=True)
+class HallRules:
+    no_show_after_recalls: int = 2
+    service_time_window: int = 20
+    default_service_minutes: float = 5.0
+
+
+@dataclass(frozen=True)
+class HallContext:
+    id: int
+    code: str
+    name: dict[str, str]
+    tz: ZoneInfo
+    languages: tuple[str, ...]
+    announce: tuple[str, ...]
+    rules: HallRules
+    demo: bool = False
+
+    @property
+    def default_language(self) -> str:
+        return self.languages[0]
+
+    def local(self, now: dt.datetime) -> dt.datetime:
+        return now.astimezone(self.tz)
+
+    def business_day(self, now: dt.datetime) -> dt.date:
+        """Numbering restarts at local midnight, not at UTC midnight."""
+        return self.local(now).date()
+
+    def public(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "name": self.name,
+            "timezone": self.tz.key,
+            "languages": list(self.languages),
+            "announce": list(self.announce),
+        }
+
+
+def hall_context(row: Hall) -> HallContext:
+    rules = row.rules or {}
+    return HallContext(
+        id=row.id,
+        code=row.code,
+        name=dict(row.name),
+        tz=ZoneInfo(row.timezone),
+        languages=tuple(row.languages),
+        announce=tuple(row.announce),
+        rules=HallRules(
+            no_show_after_recalls=int(rules.get("no_show_after_recalls", 2)),
+            service_time_window=int(rules.get("service_time_window", 20)),
+            default_service_minutes=float(rules.get("default_service_minutes", 5.0)),
+        ),
+        demo=bool(row.demo),
+    )
+
+
+def load_hall(session: Session, hall_id: int) -> HallContext:
+    row = session.get(Hall, hall_id)
+    if row is None:
+        raise NotFound("unknown_hall", N_("This hall is not set up."))
+    return hall_context(row)
+
+
+def only_hall(session: Session) -> HallContext | None:
+    """The hall of a single-hall installation (what ``hallq init`` loads)."""
+    rows = session.scalars(select(Hall).order_by(Hall.id).limit(2)).all()
+    return hall_context(rows[0]) if len(rows) == 1 else None

@@ -1,0 +1,242 @@
+"""Issuing a ticket: the kiosk's press, or a clerk's for someone at the desk."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, insert, or_, select, text
+from sqlalchemy.orm import Session
+
+from hallq.server.models import IdempotencyKey, Service, Ticket
+from hallq.server.queue import ledger, lookups, numbering, rules
+from hallq.server.queue.errors import N_, Conflict, Forbidden, Invalid
+from hallq.server.queue.events import Actor, DomainEvent, QueueChanged, TicketIssued, TicketState
+from hallq.server.queue.hall import HallContext
+
+
+@dataclass(frozen=True)
+class Idempotency:
+    """The client's ``Idempotency-Key`` and a fingerprint of what it asked for."""
+
+    caller: str
+    key: str
+    fingerprint: str
+
+
+@dataclass(frozen=True)
+class IssueResult:
+    ticket: TicketState
+    position: int  # 1 = next to be called in its service
+    waiting: int  # the service's waiting count after this issue
+    events: list[DomainEvent] = field(default_factory=list)
+    replayed: bool = False  # True when an Idempotency-Key returned an earlier ticket
+
+
+_INSERT_TICKET = insert(Ticket).returning(Ticket.id)
+
+
+def issue_ticket(
+    session: Session,
+    hall: HallContext,
+    actor: Actor,
+    *,
+    service_code: str,
+    now: dt.datetime,
+    priority: str = rules.NORMAL,
+    language: str | None = None,
+    appointment: str | None = None,
+    idempotency: Idempotency | None = None,
+) -> IssueResult:
+    if idempotency is not None:
+        earlier = _replay(session, hall, idempotency)
+        if earlier is not None:
+            return earlier
+
+    service = lookups.service_by_code(session, hall.id, service_code)
+    _check_request(hall, actor, priority, language, appointment)
+    language = language or hall.default_language
+
+    local = hall.local(now)
+    if not service.hours.is_open(local):
+        opens = service.hours.next_opening(local)
+        raise Conflict(
+            "service_closed",
+            N_("%(service)s is closed now. It opens %(opens)s."),
+            service=dict(service.name),
+            service_code=service.code,
+            opens=opens.strftime("%Y-%m-%d %H:%M") if opens else "—",
+            opens_at=opens.isoformat() if opens else None,
+        )
+
+    day = hall.business_day(now)
+    seq = numbering.take_next(session, hall.id, service.prefix, day)
+    if service.daily_cap is not None and seq > service.daily_cap:
+        # Raising rolls the transaction back, taking the number back with it.
+        raise Conflict(
+            "daily_cap_reached",
+            N_("%(service)s has given all %(cap)s tickets for today."),
+            service=dict(service.name),
+            service_code=service.code,
+            cap=service.daily_cap,
+        )
+
+    number = rules.format_number(service.prefix, seq)
+    token = secrets.token_urlsafe(16)
+    rank = rules.CLASS_RANK[priority]
+    ticket_id = session.execute(
+        _INSERT_TICKET,
+        {
+            "hall_id": hall.id,
+            "business_day": day,
+            "number": number,
+            "seq": seq,
+            "service_id": service.id,
+            "priority": priority,
+            "class_rank": rank,
+            "language": language,
+            "appointment": appointment,
+            "status": rules.WAITING,
+            "leg": 1,
+            "issued_at": now,
+            "queued_at": now,
+            "call_count": 0,
+            "status_token": token,
+        },
+    ).scalar_one()
+    waiting = lookups.adjust_waiting(session, service.id, +1)
+    ledger.append(
+        session,
+        actor,
+        "ticket.issued",
+        now,
+        ticket_id=ticket_id,
+        leg=1,
+        service_id=service.id,
+        number=number,
+        priority=priority,
+        language=language,
+        appointment=appointment,
+        business_day=day.isoformat(),
+    )
+    if idempotency is not None:
+        session.execute(
+            insert(IdempotencyKey),
+            {
+                "caller": idempotency.caller,
+                "key": idempotency.key,
+                "fingerprint": idempotency.fingerprint,
+                "ticket_id": ticket_id,
+                "created_at": now,
+            },
+        )
+
+    # The newest walk-in is last in its queue; others need counting.
+    if rank == rules.LOWEST_RANK:
+        position = waiting
+    else:
+        position = position_in_queue(session, service.id, rank, now, ticket_id)
+
+    ticket = TicketState(
+        id=ticket_id,
+        number=number,
+        business_day=day,
+        service_id=service.id,
+        service_code=service.code,
+        zone_code=service.zone_code,
+        status=rules.WAITING,
+        priority=priority,
+        language=language,
+        leg=1,
+        issued_at=now,
+        queued_at=now,
+        appointment=appointment,
+        status_token=token,
+    )
+    return IssueResult(
+        ticket=ticket,
+        position=position,
+        waiting=waiting,
+        events=[
+            TicketIssued(ticket, device_id=actor.device_id),
+            QueueChanged(frozenset({service.id})),
+        ],
+    )
+
+
+def _check_request(
+    hall: HallContext, actor: Actor, priority: str, language: str | None, appointment: str | None
+) -> None:
+    if priority not in rules.CLASS_RANK:
+        raise Invalid(
+            "unknown_priority",
+            N_("Unknown priority class %(priority)s; use normal, priority or appointment."),
+            priority=priority,
+        )
+    if priority == rules.PRIORITY and not actor.is_staff:
+        raise Forbidden(
+            "green_channel_by_staff",
+            N_("Green-channel tickets are granted by staff at the reception desk."),
+        )
+    if priority == rules.APPOINTMENT and not appointment:
+        raise Invalid(
+            "appointment_required",
+            N_("An appointment ticket needs the booking reference."),
+        )
+    if language is not None and language not in hall.languages:
+        raise Invalid(
+            "unknown_language",
+            N_("This hall offers %(languages)s, not %(language)s."),
+            language=language,
+            languages=", ".join(hall.languages),
+        )
+
+
+def _replay(session: Session, hall: HallContext, idem: Idempotency) -> IssueResult | None:
+    row = session.execute(
+        select(IdempotencyKey.fingerprint, IdempotencyKey.ticket_id).where(
+            IdempotencyKey.caller == idem.caller, IdempotencyKey.key == idem.key
+        )
+    ).one_or_none()
+    if row is None:
+        return None
+    if row.fingerprint != idem.fingerprint:
+        raise Conflict(
+            "idempotency_key_reused",
+            N_("This Idempotency-Key was already used for a different request."),
+        )
+    trow = lookups.ticket_row(session, hall.id, row.ticket_id)
+    ticket = lookups.ticket_state_of(trow)
+    position = (
+        position_in_queue(session, ticket.service_id, trow.class_rank, ticket.queued_at, ticket.id)
+        if ticket.status == rules.WAITING
+        else 0
+    )
+    waiting = session.execute(
+        select(Service.waiting).where(Service.id == ticket.service_id)
+    ).scalar_one()
+    return IssueResult(ticket=ticket, position=position, waiting=waiting, replayed=True)
+
+
+def position_in_queue(
+    session: Session, service_id: int, class_rank: int, queued_at: dt.datetime, ticket_id: int
+) -> int:
+    """1-based place of a waiting ticket in its service queue (who is called before it)."""
+    ahead = session.execute(
+        select(func.count())
+        .select_from(Ticket)
+        .where(
+            Ticket.service_id == service_id,
+            # Literal predicates, so SQLite and PostgreSQL use the partial queue index.
+            text("status = 'waiting' AND target_counter_id IS NULL"),
+            or_(
+                Ticket.class_rank < class_rank,
+                (Ticket.class_rank == class_rank) & (Ticket.queued_at < queued_at),
+                (Ticket.class_rank == class_rank)
+                & (Ticket.queued_at == queued_at)
+                & (Ticket.id < ticket_id),
+            ),
+        )
+    ).scalar_one()
+    return ahead + 1

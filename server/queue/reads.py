@@ -1,0 +1,213 @@
+"""The read side: what screens see (services with their queues, windows, recent calls,
+one ticket's place), built as the wire contract's payloads."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hallq.server import wire
+from hallq.server.models import DayCounter, Event, Service, Ticket, Zone
+from hallq.server.queue import lookups, rules
+from hallq.server.queue.eta import Estimator
+from hallq.server.queue.events import CounterState, TicketState
+from hallq.server.queue.hall import HallContext
+from hallq.server.queue.issue import position_in_queue
+
+
+def iso(value: dt.datetime | dt.date | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def ticket_payload(t: TicketState) -> wire.TicketPayload:
+    return {
+        "id": t.id,
+        "number": t.number,
+        "business_day": t.business_day.isoformat(),
+        "service": t.service_code,
+        "zone": t.zone_code,
+        "status": t.status,  # type: ignore[typeddict-item]
+        "priority": t.priority,  # type: ignore[typeddict-item]
+        "language": t.language,
+        "leg": t.leg,
+        "counter": t.counter_number,
+        "target_counter": t.target_counter_number,
+        "call_count": t.call_count,
+        "issued_at": t.issued_at.isoformat(),
+        "queued_at": t.queued_at.isoformat(),
+        "called_at": iso(t.called_at),
+        "started_at": iso(t.started_at),
+        "ended_at": iso(t.ended_at),
+    }
+
+
+def counter_payload(c: CounterState) -> wire.CounterPayload:
+    state = c.state
+    if state == "open" and c.current_ticket is not None:
+        state = "serving"
+    return {
+        "number": c.number,
+        "zone": c.zone_code,
+        "label": c.label,
+        "state": state,  # type: ignore[typeddict-item]
+        "clerk": c.clerk_name if c.state != "closed" else None,
+        "current_ticket": c.current_ticket,
+        "pause_reason": c.pause_reason,
+        "since": iso(c.state_since),
+    }
+
+
+def call_payload(
+    hall: HallContext, t: TicketState, counter: int, zone: str, at: dt.datetime, recall: bool
+) -> wire.CallPayload:
+    return {
+        "ticket_id": t.id,
+        "number": t.number,
+        "counter": counter,
+        "zone": zone,
+        "service": t.service_code,
+        "call_count": t.call_count,
+        "recall": recall,
+        "languages": list(hall.announce),
+        "at": at.isoformat(),
+    }
+
+
+def services_payload(
+    session: Session,
+    hall: HallContext,
+    estimator: Estimator,
+    now: dt.datetime,
+    only: Iterable[int] | None = None,
+) -> list[wire.ServiceQueuePayload]:
+    stmt = (
+        select(Service, Zone.code.label("zone_code"), DayCounter.last)
+        .join(Zone, Zone.id == Service.zone_id)
+        .outerjoin(
+            DayCounter,
+            (DayCounter.hall_id == Service.hall_id)
+            & (DayCounter.prefix == Service.prefix)
+            & (DayCounter.business_day == hall.business_day(now)),
+        )
+        .where(Service.hall_id == hall.id, Service.active.is_(True))
+        .order_by(Service.sort_order, Service.id)
+    )
+    if only is not None:
+        stmt = stmt.where(Service.id.in_(list(only)))
+    rows = session.execute(stmt).all()
+    local = hall.local(now)
+    windows = estimator.open_windows(hall, [r.Service.id for r in rows])
+    out: list[wire.ServiceQueuePayload] = []
+    for service, zone_code, issued in rows:
+        hours = lookups.opening_hours(service.hours)
+        issued = issued or 0
+        closed_reason = None
+        opens_at = None
+        if not hours.is_open(local):
+            closed_reason = "hours"
+            nxt = hours.next_opening(local)
+            opens_at = iso(nxt)
+        elif service.daily_cap is not None and issued >= service.daily_cap:
+            closed_reason = "cap"
+        out.append(
+            {
+                "code": service.code,
+                "prefix": service.prefix,
+                "zone": zone_code,
+                "name": service.name,
+                "waiting": service.waiting,
+                "open": closed_reason is None,
+                "closed_reason": closed_reason,
+                "opens_at": opens_at,
+                "open_windows": windows.get(service.id, 0),
+                "eta_minutes": estimator.minutes(hall, service.id, service.waiting + 1),
+                "target_wait": service.target_wait,
+                "daily_cap": service.daily_cap,
+                "issued_today": issued,
+                "documents": service.documents,
+            }
+        )
+    return out
+
+
+def counters_payload(session: Session, hall: HallContext) -> list[wire.CounterPayload]:
+    counters = lookups.all_counters(session, hall.id)
+    current_ids = [c.current_ticket_id for c in counters if c.current_ticket_id is not None]
+    numbers = dict(
+        session.execute(select(Ticket.id, Ticket.number).where(Ticket.id.in_(current_ids))).tuples().all()
+    ) if current_ids else {}
+    return [
+        counter_payload(lookups.counter_state(c, numbers.get(c.current_ticket_id or -1)))
+        for c in counters
+    ]
+
+
+def recent_calls(session: Session, hall: HallContext, now: dt.datetime, limit: int = 10) -> list[wire.CallPayload]:
+    """Today's latest calls and recalls, newest first."""
+    start_of_day = dt.datetime.combine(hall.business_day(now), dt.time(), tzinfo=hall.tz)
+    rows = session.execute(
+        select(Event.kind, Event.at, Event.ticket_id, Event.payload, Service.code, Zone.code)
+        .join(Service, Service.id == Event.service_id)
+        .join(Zone, Zone.id == Service.zone_id)
+        .where(
+            Event.hall_id == hall.id,
+            Event.kind.in_(("ticket.called", "ticket.recalled")),
+            Event.at >= start_of_day,
+        )
+        .order_by(Event.id.desc())
+        .limit(limit)
+    ).all()
+    counter_zones = {c.number: c.zone_code for c in lookups.all_counters(session, hall.id)}
+    calls: list[wire.CallPayload] = []
+    for kind, at, ticket_id, payload, service_code, _service_zone in rows:
+        counter = int(payload.get("counter", 0))
+        calls.append(
+            {
+                "ticket_id": ticket_id,
+                "number": payload.get("number", ""),
+                "counter": counter,
+                "zone": counter_zones.get(counter, _service_zone),
+                "service": service_code,
+                "call_count": int(payload.get("call_count", 1)),
+                "recall": kind == "ticket.recalled",
+                "languages": list(hall.announce),
+                "at": at.isoformat(),
+            }
+        )
+    return calls
+
+
+def state_snapshot(
+    session: Session, hall: HallContext, estimator: Estimator, now: dt.datetime, seq: int
+) -> wire.StatePayload:
+    return {
+        "protocol": wire.PROTOCOL_VERSION,
+        "seq": seq,
+        "at": now.isoformat(),
+        "hall": hall.public(),
+        "services": services_payload(session, hall, estimator, now),
+        "counters": counters_payload(session, hall),
+        "recent_calls": recent_calls(session, hall, now),
+    }
+
+
+def ticket_status(
+    session: Session, hall: HallContext, estimator: Estimator, row: Any
+) -> dict[str, Any]:
+    """One ticket as its customer and the staff see it: state, place, estimated wait."""
+    t = lookups.ticket_state_of(row)
+    body: dict[str, Any] = dict(ticket_payload(t))
+    position = None
+    eta = None
+    if t.status == rules.WAITING:
+        if t.target_counter_number is None:
+            position = position_in_queue(session, t.service_id, row.class_rank, t.queued_at, t.id)
+            eta = estimator.minutes(hall, t.service_id, position)
+        else:
+            position, eta = 1, 0
+    body.update(position=position, ahead=None if position is None else position - 1, eta_minutes=eta)
+    return body

@@ -1,0 +1,59 @@
+"""Production serving: gunicorn with one gevent worker (measured best on these machines).
+
+One worker, because the realtime hub keeps its clients in the worker's memory; a hall
+that needs more runs several servers with HALLQ_REDIS_URL set and sticky sessions.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import signal
+from typing import Any
+
+from gunicorn.app.base import BaseApplication
+
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with_arbiter(server: Any, worker: Any) -> None:
+    # A kill -9 of the arbiter would otherwise leave the worker alive, holding the port
+    # and the database: ask the kernel to kill the worker with its parent.
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except OSError:  # not Linux: nothing to ask for
+        pass
+
+
+class HallServer(BaseApplication):  # type: ignore[misc]
+    def __init__(self, options: dict[str, Any]) -> None:
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        # Imported here, in the worker, after gevent has patched the standard library.
+        from hallq.server.app import create_app
+
+        return create_app({"HALLQ_ASYNC_MODE": "gevent"})
+
+
+def run_gunicorn(host: str, port: int) -> None:
+    HallServer(
+        {
+            "bind": f"{host}:{port}",
+            "workers": 1,
+            "worker_class": "gevent",
+            "worker_connections": 2000,
+            "timeout": 60,
+            "graceful_timeout": 10,
+            "keepalive": 30,
+            "post_fork": _die_with_arbiter,
+            "accesslog": None,
+            "errorlog": "-",
+            "loglevel": "info",
+            "proc_name": "hallq",
+        }
+    ).run()

@@ -1,0 +1,662 @@
+"""The hall TOML file: the sample loads, and every kind of mistake is named with its place.
+
+Each broken file is the small GOOD hall below with one edit; the expected line is found in the
+edited text, so the tests read like "the mistake is reported on the line that has it".
+"""
+
+from __future__ import annotations
+
+import pathlib
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from hallq.server.hall_config import (
+    LANGUAGES,
+    HallConfig,
+    HallConfigError,
+    Problem,
+    QueueRules,
+    load_hall_config,
+    parse_hall_config,
+    sample_hall_path,
+)
+from hallq.server.hall_config_locate import key_lines
+from hallq.server.queue.hours import OpeningHours
+
+GOOD = """\
+[hall]
+code = "test-hall"
+timezone = "Asia/Hong_Kong"
+languages = ["zh-Hant", "zh-Hans", "en"]
+announce = ["yue", "cmn", "en"]
+
+[hall.name]
+zh-Hant = "測試大廳"
+zh-Hans = "测试大厅"
+en = "Test hall"
+
+[[zones]]
+code = "A"
+name = { zh-Hant = "甲區", zh-Hans = "甲区", en = "Zone A" }
+
+[[zones]]
+code = "B"
+name = { zh-Hant = "乙區", zh-Hans = "乙区", en = "Zone B" }
+
+[[services]]
+code = "property-transfer"
+prefix = "A"
+zone = "A"
+target_wait = 30
+daily_cap = 400
+
+[services.name]
+zh-Hant = "物業過戶"
+zh-Hans = "物业过户"
+en = "Property transfer"
+
+[services.documents]
+zh-Hant = ["身份證", "業權證明"]
+zh-Hans = ["身份证", "业权证明"]
+en = ["ID card", "Title deed"]
+
+[services.hours]
+mon = ["09:00-12:30", "13:30-17:00"]
+sat = ["09:00-12:00"]
+
+[[services]]
+code = "vehicle-transfer"
+prefix = "B"
+zone = "B"
+target_wait = 20
+
+[services.name]
+zh-Hant = "車輛過戶"
+zh-Hans = "车辆过户"
+en = "Vehicle transfer"
+
+[services.hours]
+mon = ["09:00-17:00"]
+
+[[services]]
+code = "consultation"
+prefix = "D"
+zone = "B"
+target_wait = 15
+name = { zh-Hant = "諮詢", zh-Hans = "咨询", en = "Enquiries" }
+hours = { mon = ["09:00-17:00"], tue = ["09:00-17:00"] }
+
+[[counters]]
+number = 1
+zone = "A"
+profile = [["property-transfer"], { consultation = 0.5 }]
+
+[[counters]]
+number = 2
+zone = "B"
+name = "General"
+profile = [
+    ["vehicle-transfer", "consultation"],
+    ["property-transfer"],
+]
+
+[[devices]]
+name = "kiosk-1"
+kind = "kiosk"
+
+[[devices]]
+name = "display-a"
+kind = "display"
+zone = "A"
+
+[[devices]]
+name = "counter-1"
+kind = "counter"
+counter = 1
+"""
+
+
+def edit(old: str, new: str, text: str = GOOD, nth: int = 1) -> str:
+    """Replace the nth occurrence of ``old`` (which must be there) with ``new``."""
+    start = -1
+    for _ in range(nth):
+        start = text.find(old, start + 1)
+        assert start >= 0, f"{old!r} not found {nth} times"
+    return text[:start] + new + text[start + len(old) :]
+
+
+def line_of(text: str, needle: str, nth: int = 1) -> int:
+    """1-based number of the line where the nth ``needle`` starts."""
+    start = -1
+    for _ in range(nth):
+        start = text.find(needle, start + 1)
+        assert start >= 0, f"{needle!r} not found {nth} times"
+    return text.count("\n", 0, start) + 1
+
+
+def problems_in(tmp_path: pathlib.Path, text: str) -> list[Problem]:
+    path = tmp_path / "hall.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(HallConfigError) as raised:
+        load_hall_config(path)
+    return raised.value.problems
+
+
+def only_problem(tmp_path: pathlib.Path, text: str) -> Problem:
+    found = problems_in(tmp_path, text)
+    assert len(found) == 1, found
+    return found[0]
+
+
+# -- the sample hall ---------------------------------------------------------------------------
+
+
+def test_sample_hall_loads_without_errors_or_warnings() -> None:
+    hall = load_hall_config(sample_hall_path())
+    assert hall.warnings == ()
+    assert hall.timezone == "Asia/Hong_Kong"
+    assert hall.languages == LANGUAGES
+    assert hall.announce == ("yue", "cmn", "en")
+    assert [zone.code for zone in hall.zones] == ["A", "B", "C"]
+    assert len({service.prefix for service in hall.services}) == len(hall.services) == 5
+    assert 8 <= len(hall.counters) <= 10
+    for service in hall.services:
+        assert all(service.name[language] for language in LANGUAGES)
+        counts = {len(service.documents[language]) for language in LANGUAGES}
+        assert len(counts) == 1 and counts != {0}, service.code
+
+
+def test_sample_hall_keeps_real_hours_and_caps() -> None:
+    hall = load_hall_config(sample_hall_path())
+    transfer = hall.service("property-transfer")
+    assert transfer.daily_cap is not None
+    assert transfer.hours.to_json()["mon"] == ["09:00-12:30", "13:30-17:00"]
+    assert transfer.hours.to_json()["sun"] == []
+    assert all(service.daily_cap for service in hall.services if "transfer" in service.code)
+    sunday_noon = datetime(2024, 6, 9, 12, 0, tzinfo=ZoneInfo(hall.timezone))
+    assert not any(service.hours.is_open(sunday_noon) for service in hall.services)
+
+
+def test_sample_hall_devices_two_kiosks_a_display_per_zone_an_agent_per_counter() -> None:
+    hall = load_hall_config(sample_hall_path())
+    kinds = [device.kind for device in hall.devices]
+    assert kinds.count("kiosk") == 2
+    assert sorted(d.zone for d in hall.devices if d.kind == "display") == ["A", "B", "C"]
+    agents = {device.counter: device for device in hall.devices if device.kind == "counter"}
+    assert set(agents) == {counter.number for counter in hall.counters}
+    assert all(agents[c.number].name == f"counter-{c.number}" for c in hall.counters)
+    assert all(agents[c.number].zone == c.zone for c in hall.counters)
+
+
+def test_as_demo_opens_every_service_all_day_without_caps() -> None:
+    hall = load_hall_config(sample_hall_path())
+    demo = hall.as_demo()
+    sunday_midnight = datetime(2024, 6, 9, 0, 0, tzinfo=ZoneInfo(hall.timezone))
+    for service in demo.services:
+        assert service.hours == OpeningHours.always()
+        assert service.hours.is_open(sunday_midnight)
+        assert service.daily_cap is None
+    # The same hall otherwise, and the real one is untouched.
+    assert demo.counters == hall.counters and demo.zones == hall.zones
+    assert hall.service("property-transfer").daily_cap is not None
+    assert demo.as_demo() == demo
+
+
+# -- a good small hall ---------------------------------------------------------------------------
+
+
+def test_good_hall_builds_frozen_config() -> None:
+    hall = parse_hall_config(GOOD)
+    assert isinstance(hall, HallConfig)
+    assert hall.warnings == ()
+    assert hall.rules == QueueRules()  # [queue] left out: defaults
+    assert hall.name["en"] == "Test hall"
+    assert hall.counter(1).tiers == (
+        (("property-transfer", 1.0),),
+        (("consultation", 0.5),),
+    )
+    assert hall.counter(2).name == "General"
+    assert hall.counter(1).service_codes == {"property-transfer", "consultation"}
+    # Services without [services.documents] still list every language, empty.
+    assert dict(hall.service("vehicle-transfer").documents) == dict.fromkeys(LANGUAGES, ())
+    assert hall.service("property-transfer").documents["en"] == ("ID card", "Title deed")
+    # A counter device stands in its counter's zone.
+    assert hall.devices[2].zone == "A" and hall.devices[2].counter == 1
+    assert hall.devices[0].zone is None
+    with pytest.raises(TypeError):
+        hall.name["en"] = "changed"  # type: ignore[index]
+    with pytest.raises(KeyError):
+        hall.service("nothing")
+
+
+def test_queue_rules_are_read() -> None:
+    text = GOOD.replace(
+        "[[zones]]",
+        "[queue]\nno_show_after_recalls = 3\nservice_time_window = 50\n"
+        "default_service_minutes = 7.5\n\n[[zones]]",
+        1,
+    )
+    assert parse_hall_config(text).rules == QueueRules(3, 50, 7.5)
+
+
+# -- each mistake, with its place ---------------------------------------------------------------
+
+
+def test_toml_syntax_error_gives_tomllib_line_and_column(tmp_path: pathlib.Path) -> None:
+    text = edit("target_wait = 30", "target_wait = 30 minutes")
+    problem = only_problem(tmp_path, text)
+    assert problem.line == line_of(text, "target_wait = 30 minutes")
+    assert problem.where == ""
+    assert "not valid TOML" in problem.message and "column" in problem.message
+
+
+def test_syntax_error_at_the_end_of_the_file(tmp_path: pathlib.Path) -> None:
+    text = GOOD + 'extra = "never closed\n'
+    problem = only_problem(tmp_path, text)
+    assert problem.line == line_of(text, "extra =")
+
+
+def test_unknown_key_suggests_the_right_one(tmp_path: pathlib.Path) -> None:
+    text = edit('prefix = "A"', 'prefx = "A"')
+    found = problems_in(tmp_path, text)
+    unknown = next(p for p in found if p.where.endswith(".prefx"))
+    assert unknown.where == 'services[1] "property-transfer" .prefx'
+    assert unknown.line == line_of(text, "prefx")
+    assert 'did you mean "prefix"' in unknown.message
+    # ...and the real key is then missing, reported at the service's [[services]] line.
+    missing = next(p for p in found if p.where.endswith(".prefix"))
+    assert missing.line == line_of(text, "[[services]]")
+
+
+def test_unknown_top_level_table(tmp_path: pathlib.Path) -> None:
+    text = GOOD + "\n[[counter]]\nnumber = 3\n"
+    problem = only_problem(tmp_path, text)
+    assert problem.where == "counter"
+    assert problem.line == line_of(text, "[[counter]]")
+
+
+def test_missing_required_key_is_reported_where_its_table_starts(tmp_path: pathlib.Path) -> None:
+    text = edit('prefix = "B"\n', "")
+    problem = only_problem(tmp_path, text)
+    assert problem.where == 'services[2] "vehicle-transfer" .prefix'
+    assert problem.line == line_of(text, "[[services]]", nth=2)
+    assert problem.message == 'missing required key "prefix"'
+
+
+def test_wrong_type(tmp_path: pathlib.Path) -> None:
+    text = edit("target_wait = 20", 'target_wait = "20"')
+    problem = only_problem(tmp_path, text)
+    assert problem.where == 'services[2] "vehicle-transfer" .target_wait'
+    assert problem.line == line_of(text, 'target_wait = "20"')
+    assert problem.message == 'expected a whole number, got text "20"'
+
+
+def test_out_of_range_number(tmp_path: pathlib.Path) -> None:
+    text = edit("target_wait = 20", "target_wait = 900")
+    problem = only_problem(tmp_path, text)
+    assert problem.line == line_of(text, "target_wait = 900")
+    assert problem.message == "must be at most 600 (got 900)"
+
+
+def test_name_missing_a_language_in_a_sub_table(tmp_path: pathlib.Path) -> None:
+    text = edit('en = "Vehicle transfer"\n', "")
+    problem = only_problem(tmp_path, text)
+    assert problem.where == 'services[2] "vehicle-transfer" .name.en'
+    assert problem.line == line_of(text, "[services.name]", nth=2)
+    assert "missing the en name" in problem.message
+
+
+def test_name_missing_a_language_in_an_inline_table(tmp_path: pathlib.Path) -> None:
+    text = edit(', en = "Zone B"', "")
+    problem = only_problem(tmp_path, text)
+    assert problem.where == 'zones[2] "B" .name.en'
+    assert problem.line == line_of(text, 'name = { zh-Hant = "乙區"')
+
+
+def test_name_in_an_unknown_language_and_an_empty_name(tmp_path: pathlib.Path) -> None:
+    text = edit('en = "Test hall"', 'en = " "\nja = "テスト"')
+    found = problems_in(tmp_path, text)
+    assert [(p.where, p.line) for p in found] == [
+        ("hall.name.en", line_of(text, 'en = " "')),
+        ("hall.name.ja", line_of(text, "ja =")),
+    ]
+    assert found[0].message == "must not be empty"
+    assert found[1].message.startswith('unknown language "ja"')
+
+
+def test_unknown_zone(tmp_path: pathlib.Path) -> None:
+    text = edit('zone = "B"', 'zone = "b"')
+    problem = only_problem(tmp_path, text)
+    assert problem.where == 'services[2] "vehicle-transfer" .zone'
+    assert problem.line == line_of(text, 'zone = "b"')
+    assert problem.message == 'unknown zone "b" — did you mean "B"? (declared zones: A, B)'
+
+
+def test_duplicate_service_code(tmp_path: pathlib.Path) -> None:
+    text = edit('code = "consultation"', 'code = "vehicle-transfer"')
+    found = problems_in(tmp_path, text)
+    duplicate = found[0]
+    assert duplicate.where == 'services[3] "vehicle-transfer" .code'
+    assert duplicate.line == line_of(text, 'code = "vehicle-transfer"', nth=2)
+    second_service = line_of(text, "[[services]]", nth=2)
+    assert duplicate.message == (
+        f'service code "vehicle-transfer" is already used by services[2] (line {second_service})'
+    )
+
+
+def test_duplicate_prefix_names_the_service_that_has_it(tmp_path: pathlib.Path) -> None:
+    text = edit('prefix = "B"', 'prefix = "A"')
+    problem = only_problem(tmp_path, text)
+    assert problem.where == 'services[2] "vehicle-transfer" .prefix'
+    assert problem.line == line_of(text, 'prefix = "A"', nth=2)
+    first_service = line_of(text, "[[services]]")
+    assert problem.message == (
+        f'prefix "A" is already used by services[1] "property-transfer" (line {first_service})'
+    )
+
+
+@pytest.mark.parametrize("prefix", ['"AB"', '"a"', '"1"', '""', "1"])
+def test_bad_prefix(tmp_path: pathlib.Path, prefix: str) -> None:
+    text = edit('prefix = "D"', f"prefix = {prefix}")
+    problem = only_problem(tmp_path, text)
+    assert problem.where == 'services[3] "consultation" .prefix'
+    assert problem.line == line_of(text, f"prefix = {prefix}")
+    expected = "expected text" if prefix == "1" else "one capital letter A-Z"
+    assert expected in problem.message
+
+
+def test_unknown_service_in_a_counter_profile(tmp_path: pathlib.Path) -> None:
+    text = edit("{ consultation = 0.5 }", "{ consultaton = 0.5 }")
+    found = problems_in(tmp_path, text)
+    assert found[0].where == "counters[1] (counter 1) .profile[2].consultaton"
+    assert found[0].line == line_of(text, "consultaton")
+    assert found[0].message == 'unknown service "consultaton" — did you mean "consultation"?'
+
+
+def test_service_twice_in_a_profile_spread_over_lines(tmp_path: pathlib.Path) -> None:
+    text = edit('    ["property-transfer"],\n', '    ["property-transfer", "consultation"],\n')
+    problem = only_problem(tmp_path, text)
+    assert problem.where == "counters[2] (counter 2) .profile[2][2]"
+    assert problem.line == line_of(text, '    ["property-transfer", "consultation"]')
+    assert problem.message == 'service "consultation" is already in tier 1 of this profile'
+
+
+def test_empty_profile_and_empty_tier(tmp_path: pathlib.Path) -> None:
+    text = edit('profile = [["property-transfer"], { consultation = 0.5 }]', "profile = []")
+    text = edit('    ["property-transfer"],\n', "    {},\n", text)
+    found = problems_in(tmp_path, text)
+    assert [(p.where, p.line) for p in found] == [
+        ("counters[1] (counter 1) .profile", line_of(text, "profile = []")),
+        ("counters[2] (counter 2) .profile[2]", line_of(text, "    {},")),
+    ]
+    assert found[0].message.startswith("empty profile")
+    assert found[1].message.startswith("empty tier")
+
+
+@pytest.mark.parametrize(
+    ("weight", "message"),
+    [
+        ("0", "more than 0 and at most 10 (got 0)"),
+        ("10.5", "more than 0 and at most 10 (got 10.5)"),
+        ('"high"', 'expected a weight number, got text "high"'),
+    ],
+)
+def test_bad_weight(tmp_path: pathlib.Path, weight: str, message: str) -> None:
+    text = edit("consultation = 0.5", f"consultation = {weight}")
+    problem = only_problem(tmp_path, text)
+    assert problem.where == "counters[1] (counter 1) .profile[2].consultation"
+    assert problem.line == line_of(text, "{ consultation")
+    assert message in problem.message
+
+
+def test_tier_that_is_neither_list_nor_table(tmp_path: pathlib.Path) -> None:
+    text = edit("{ consultation = 0.5 }", '"consultation"')
+    problem = only_problem(tmp_path, text)
+    assert problem.where == "counters[1] (counter 1) .profile[2]"
+    assert "a list of service codes or a table" in problem.message
+
+
+def test_duplicate_counter_number(tmp_path: pathlib.Path) -> None:
+    text = edit("number = 2", "number = 1")
+    problem = only_problem(tmp_path, text)
+    assert problem.where == "counters[2] (counter 1) .number"
+    assert problem.line == line_of(text, "number = 1", nth=2)
+    assert problem.message == (
+        f"counter number 1 is already used by counters[1] (line {line_of(text, '[[counters]]')})"
+    )
+
+
+@pytest.mark.parametrize(
+    ("hours", "where", "message"),
+    [
+        ('mon = ["9-12", "13:30-17:00"]', "mon[1]", "is not a time range"),
+        ('mon = ["09:00-12:30", "17:00-13:30"]', "mon[2]", "ends before it starts"),
+        ('mon = ["09:00-12:30", "12:00-17:00"]', "mon[2]", 'overlaps "09:00-12:30"'),
+        ('monday = ["09:00-12:30"]', "monday", 'unknown day "monday"'),
+        ('mon = ["09:00-12:60"]', "mon[1]", "minutes must be 00-59"),
+        ('mon = ["09:00-25:00"]', "mon[1]", "hour must be 00-24"),
+        ('mon = "09:00-17:00"', "mon", "expected a list"),
+    ],
+)
+def test_bad_hours(tmp_path: pathlib.Path, hours: str, where: str, message: str) -> None:
+    text = edit('mon = ["09:00-12:30", "13:30-17:00"]', hours)
+    problem = only_problem(tmp_path, text)
+    assert problem.where == f'services[1] "property-transfer" .hours.{where}'
+    assert problem.line == line_of(text, hours)
+    assert message in problem.message
+
+
+def test_bad_hours_in_an_inline_table_and_a_multi_line_list(tmp_path: pathlib.Path) -> None:
+    text = edit(
+        'hours = { mon = ["09:00-17:00"], tue = ["09:00-17:00"] }',
+        'hours = { mon = ["09:00-17:00"], tue = [\n    "09:00-12:00",\n    "11:00-17:00",\n] }',
+    )
+    problem = only_problem(tmp_path, text)
+    assert problem.where == 'services[3] "consultation" .hours.tue[2]'
+    assert problem.line == line_of(text, '    "11:00-17:00"')
+
+
+def test_bad_timezone(tmp_path: pathlib.Path) -> None:
+    text = edit('timezone = "Asia/Hong_Kong"', 'timezone = "Asia/HongKong"')
+    problem = only_problem(tmp_path, text)
+    assert problem.where == "hall.timezone"
+    assert problem.line == line_of(text, "timezone =")
+    assert problem.message == 'unknown time zone "Asia/HongKong" — did you mean "Asia/Hong_Kong"?'
+
+
+def test_unknown_and_repeated_languages(tmp_path: pathlib.Path) -> None:
+    text = edit('languages = ["zh-Hant", "zh-Hans", "en"]', 'languages = ["zh-Hant", "fr"]')
+    text = edit('announce = ["yue", "cmn", "en"]', 'announce = ["yue", "yue"]', text)
+    found = problems_in(tmp_path, text)
+    assert [(p.where, p.line) for p in found] == [
+        ("hall.languages[2]", line_of(text, "languages =")),
+        ("hall.announce[2]", line_of(text, "announce =")),
+    ]
+    assert found[0].message.startswith('"fr" is not allowed: use one of "zh-Hant"')
+    assert found[1].message == '"yue" is listed twice'
+
+
+def test_documents_of_different_lengths(tmp_path: pathlib.Path) -> None:
+    text = edit('en = ["ID card", "Title deed"]', 'en = ["ID card"]')
+    problem = only_problem(tmp_path, text)
+    assert problem.where == 'services[1] "property-transfer" .documents.en'
+    assert problem.line == line_of(text, 'en = ["ID card"]')
+    assert "lists 1 documents but zh-Hant lists 2" in problem.message
+
+
+def test_documents_missing_a_language(tmp_path: pathlib.Path) -> None:
+    text = edit('zh-Hans = ["身份证", "业权证明"]\n', "")
+    problem = only_problem(tmp_path, text)
+    assert problem.where == 'services[1] "property-transfer" .documents.zh-Hans'
+    assert problem.line == line_of(text, "[services.documents]")
+
+
+def test_counter_device_without_a_counter(tmp_path: pathlib.Path) -> None:
+    text = edit("counter = 1\n", "")
+    problem = only_problem(tmp_path, text)
+    assert problem.where == 'devices[3] "counter-1" .counter'
+    assert problem.line == line_of(text, "[[devices]]", nth=3)
+    assert "needs counter" in problem.message
+
+
+def test_counter_device_with_an_unknown_counter(tmp_path: pathlib.Path) -> None:
+    text = edit("counter = 1", "counter = 7")
+    problem = only_problem(tmp_path, text)
+    assert problem.where == 'devices[3] "counter-1" .counter'
+    assert problem.line == line_of(text, "counter = 7")
+    assert problem.message == "unknown counter 7 (declared counters: 1, 2)"
+
+
+def test_kiosk_with_a_counter_and_display_in_an_unknown_zone(tmp_path: pathlib.Path) -> None:
+    text = edit('kind = "kiosk"\n', 'kind = "kiosk"\ncounter = 1\n')
+    text = edit(
+        'zone = "A"\n\n[[devices]]\nname = "counter-1"',
+        'zone = "Z"\n\n[[devices]]\nname = "counter-1"',
+        text,
+    )
+    found = problems_in(tmp_path, text)
+    assert [(p.where, p.line) for p in found] == [
+        ('devices[1] "kiosk-1" .counter', line_of(text, "counter = 1")),
+        ('devices[2] "display-a" .zone', line_of(text, 'zone = "Z"')),
+    ]
+
+
+def test_counter_device_in_another_zone_than_its_counter(tmp_path: pathlib.Path) -> None:
+    text = edit("counter = 1\n", 'counter = 1\nzone = "B"\n')
+    problem = only_problem(tmp_path, text)
+    assert problem.where == 'devices[3] "counter-1" .zone'
+    assert 'counter 1 is in zone "A"' in problem.message
+
+
+def test_duplicate_device_names_and_bad_kind(tmp_path: pathlib.Path) -> None:
+    text = edit('name = "display-a"\nkind = "display"', 'name = "kiosk-1"\nkind = "screen"')
+    found = problems_in(tmp_path, text)
+    assert [(p.where, p.line) for p in found] == [
+        ('devices[2] "kiosk-1" .name', line_of(text, 'name = "kiosk-1"', nth=2)),
+        ('devices[2] "kiosk-1" .kind', line_of(text, 'kind = "screen"')),
+    ]
+    assert found[0].message.startswith('device name "kiosk-1" is already used by devices[1]')
+
+
+def test_missing_counters_and_hall(tmp_path: pathlib.Path) -> None:
+    text = GOOD[GOOD.index("[[zones]]") : GOOD.index("[[counters]]")]
+    found = problems_in(tmp_path, text)
+    assert [(p.where, p.line, p.message) for p in found] == [
+        ("hall", None, "missing the [hall] table"),
+        ("counters", None, "missing: declare at least one [[counters]]"),
+    ]
+
+
+def test_a_service_no_counter_serves_is_a_warning(tmp_path: pathlib.Path) -> None:
+    text = edit("{ consultation = 0.5 }", "{ vehicle-transfer = 0.5 }")
+    text = edit('["vehicle-transfer", "consultation"]', '["vehicle-transfer"]', text)
+    hall = parse_hall_config(text)
+    assert hall.warnings == (
+        Problem(
+            'services[3] "consultation"',
+            line_of(text, "[[services]]", nth=3),
+            "no counter serves this service: its tickets would never be called",
+        ),
+    )
+
+
+def test_a_service_closed_every_day_is_a_warning() -> None:
+    text = edit('hours = { mon = ["09:00-17:00"], tue = ["09:00-17:00"] }', "hours = {}")
+    hall = parse_hall_config(text)
+    assert [(w.where, w.line) for w in hall.warnings] == [
+        ('services[3] "consultation" .hours', line_of(text, "hours = {}"))
+    ]
+    assert hall.service("consultation").hours.is_never_open
+
+
+# -- several at once, and how they read ----------------------------------------------------------
+
+
+def test_every_mistake_is_reported_at_once_in_file_order(tmp_path: pathlib.Path) -> None:
+    text = edit('timezone = "Asia/Hong_Kong"', 'timezone = "Mars/Olympus"')
+    text = edit('prefix = "B"', 'prefix = "A"', text)
+    text = edit('mon = ["09:00-17:00"]', 'mon = ["09:00-17:70"]', text)
+    text = edit("number = 2", "number = 1", text)
+    text = edit("counter = 1", "counter = 9", text)
+    found = problems_in(tmp_path, text)
+    assert [(p.where, p.line) for p in found] == [
+        ("hall.timezone", line_of(text, "timezone =")),
+        ('services[2] "vehicle-transfer" .prefix', line_of(text, 'prefix = "A"', nth=2)),
+        ('services[2] "vehicle-transfer" .hours.mon[1]', line_of(text, "17:70")),
+        ("counters[2] (counter 1) .number", line_of(text, "number = 1", nth=2)),
+        ('devices[3] "counter-1" .counter', line_of(text, "counter = 9")),
+    ]
+
+
+def test_error_text_is_one_line_per_problem_file_line_where_message(
+    tmp_path: pathlib.Path,
+) -> None:
+    text = edit("target_wait = 20", "target_wait = 0")
+    text = edit('zone = "A"', 'zone = "Q"', text)
+    path = tmp_path / "hall.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(HallConfigError) as raised:
+        load_hall_config(path)
+    zone_line, wait_line = line_of(text, 'zone = "Q"'), line_of(text, "target_wait = 0")
+    assert str(raised.value).splitlines() == [
+        f'{path}:{zone_line}: services[1] "property-transfer" .zone: '
+        'unknown zone "Q" (declared zones: A, B)',
+        f'{path}:{wait_line}: services[2] "vehicle-transfer" .target_wait: '
+        "must be at least 1 (got 0)",
+    ]
+
+
+def test_parse_names_its_source() -> None:
+    with pytest.raises(HallConfigError, match=r"^my-hall:\d+: not valid TOML"):
+        parse_hall_config("[hall", source="my-hall")
+
+
+def test_unreadable_and_non_utf8_files(tmp_path: pathlib.Path) -> None:
+    with pytest.raises(HallConfigError, match="cannot read the hall file") as raised:
+        load_hall_config(tmp_path / "missing.toml")
+    assert raised.value.problems[0].line is None
+    big5 = tmp_path / "big5.toml"
+    big5.write_bytes(b'[hall]\ncode = "x"\n# ' + "大廳".encode("big5") + b"\n")
+    with pytest.raises(HallConfigError, match="save the file as UTF-8") as raised:
+        load_hall_config(big5)
+    assert raised.value.problems[0].line == 3
+
+
+def test_byte_order_mark_is_accepted(tmp_path: pathlib.Path) -> None:
+    path = tmp_path / "hall.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + GOOD.encode())
+    assert load_hall_config(path).code == "test-hall"
+
+
+# -- finding lines -------------------------------------------------------------------------------
+
+
+def test_line_finder_follows_dotted_keys_quoted_keys_and_strings_that_look_like_toml() -> None:
+    text = """\
+# [[services]] in a comment does not count
+[[services]]
+code = "a"
+note = '''
+[[services]]
+code = "not a service"
+'''
+"quoted key" = "x # not a comment"
+name.en = "A"
+
+[[services]]
+code = "b"
+hours.mon = [
+    "09:00-12:00", # a comment
+    "13:00-17:00",
+]
+"""
+    lines = key_lines(text)
+    assert lines[("services", 0)] == 2
+    assert lines[("services", 0, "quoted key")] == 8
+    assert lines[("services", 0, "name", "en")] == 9
+    assert lines[("services", 1)] == 11
+    assert lines[("services", 1, "code")] == 12
+    assert lines[("services", 1, "hours", "mon", 1)] == 15
+    assert ("services", 2) not in lines
