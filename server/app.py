@@ -70,6 +70,8 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         "HALLQ_REDIS_URL": env.get("HALLQ_REDIS_URL") or None,
         "HALLQ_ASYNC_MODE": env.get("HALLQ_ASYNC_MODE", "threading"),
         "HALLQ_PUBLIC_URL": env.get("HALLQ_PUBLIC_URL") or None,
+        # Keys and the Socket.IO channel in a shared Redis start with it (several halls, tests).
+        "HALLQ_REDIS_PREFIX": env.get("HALLQ_REDIS_PREFIX") or "hallq",
     }
 
 

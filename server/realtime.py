@@ -31,7 +31,7 @@ from hallq.server import wire
 from hallq.server.auth import Caller, resolve
 from hallq.server.db import Database
 from hallq.server.models import Device
-from hallq.server.queue import ledger, lookups, reads
+from hallq.server.queue import ledger, reads
 from hallq.server.queue.errors import Refused
 from hallq.server.queue.eta import Estimator
 from hallq.server.queue.events import (
@@ -314,20 +314,20 @@ class HallNamespace(Namespace):
 
 def init_realtime(app: Flask) -> SocketIO:
     redis_url = app.config.get("HALLQ_REDIS_URL")
+    prefix = app.config.get("HALLQ_REDIS_PREFIX", "hallq")
     socketio = SocketIO(
         app,
         async_mode=app.config.get("HALLQ_ASYNC_MODE", "threading"),
         message_queue=redis_url,
+        channel=f"{prefix}:socketio",
         # Screens are served by this same server; other origins have no business here.
         cors_allowed_origins=app.config.get("HALLQ_CORS_ORIGINS", []),
         logger=False,
         engineio_logger=False,
     )
     state = app.extensions["hallq"]
-    seq: MemorySeq | RedisSeq = RedisSeq(redis_url, app.config.get("HALLQ_REDIS_PREFIX", "hallq")) if redis_url else MemorySeq()
+    seq: MemorySeq | RedisSeq = RedisSeq(redis_url, prefix) if redis_url else MemorySeq()
     state.hub = Hub(socketio, state.db, state.estimator, state.clock, seq)
     socketio.on_namespace(HallNamespace(wire.NAMESPACE, app))
     return socketio
 
-
-__all__ = ["Hub", "init_realtime", "lookups"]
