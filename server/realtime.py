@@ -45,6 +45,7 @@ from hallq.server.queue.events import (
 )
 from hallq.server.queue.hall import HallContext
 from hallq.server.queue.ratings import find_ticket_id, rate
+from hallq.server.refusals import explain
 
 log = logging.getLogger(__name__)
 
@@ -198,6 +199,10 @@ class HallNamespace(Namespace):
     def state(self) -> Any:
         return self.app.extensions["hallq"]
 
+    def trigger_event(self, event: str, *args: Any) -> Any:
+        # The wire's event names have dots ("state.request"); handler names cannot.
+        return super().trigger_event(event.replace(".", "_"), *args)
+
     def on_connect(self, auth: dict[str, Any] | None = None) -> bool:
         token = (auth or {}).get("token") if isinstance(auth, dict) else None
         token = token or request.args.get("token")
@@ -229,7 +234,7 @@ class HallNamespace(Namespace):
                 "counter": who.counter_number,
                 "hall": hall.public(),
             },
-            to=sid,
+            room=sid,
         )
         state.hub.send_snapshot(sid, hall)
         return True
@@ -290,7 +295,7 @@ class HallNamespace(Namespace):
                 ticket_id = find_ticket_id(session, hall.id, ticket, hall.business_day(now))
                 stored = rate(session, hall.id, who.actor, ticket_id, int(data["score"]), now)
         except Refused as exc:
-            return {"ok": False, "error": exc.code, "message": str(exc)}
+            return {"ok": False, "error": exc.code, "message": explain(exc, hall.default_language)}
         return {"ok": True, "rating": stored.rating_id, "follow_up": stored.follow_up_id}
 
     def on_print_result(self, data: Any) -> dict[str, Any]:
@@ -329,5 +334,14 @@ def init_realtime(app: Flask) -> SocketIO:
     seq: MemorySeq | RedisSeq = RedisSeq(redis_url, prefix) if redis_url else MemorySeq()
     state.hub = Hub(socketio, state.db, state.estimator, state.clock, seq)
     socketio.on_namespace(HallNamespace(wire.NAMESPACE, app))
+
+    @socketio.on_error(wire.NAMESPACE)
+    def _handler_failed(exc: Exception) -> dict[str, Any]:
+        if isinstance(exc, ConnectionRefusedError):
+            raise exc  # a refused join, not a bug: the client gets its reason
+        # A bug in a handler: log it whole; the client gets a short refusal, never silence.
+        log.exception("Socket.IO handler failed", exc_info=exc)
+        return {"ok": False, "error": "internal_error"}
+
     return socketio
 

@@ -13,7 +13,8 @@ from werkzeug.exceptions import HTTPException
 from hallq.server import wire
 from hallq.server.api.context import Unauthenticated
 from hallq.server.i18n import current_language, translate
-from hallq.server.queue.errors import N_, Conflict, Forbidden, Invalid, NotFound, Refused, Term
+from hallq.server.queue.errors import N_, Conflict, Forbidden, Invalid, NotFound, Refused
+from hallq.server.refusals import details, explain
 
 log = logging.getLogger(__name__)
 
@@ -30,21 +31,9 @@ def error_response(status: int, code: str, message: str, **extra: Any) -> Respon
     return response
 
 
-def _localized(value: Any, lang: str) -> Any:
-    if isinstance(value, Term):
-        return translate(value)
-    if isinstance(value, dict):  # a name given in every hall language
-        return value.get(lang) or next(iter(value.values()), "")
-    return value
-
-
 def refusal_response(exc: Refused) -> Response:
     status = next((s for cls, s in STATUS.items() if isinstance(exc, cls)), 409)
-    lang = current_language()
-    params = {k: _localized(v, lang) for k, v in exc.params.items()}
-    # Parameters that programs can use (ids, codes, ISO times) travel beside the message.
-    details = {k: v for k, v in exc.params.items() if not isinstance(v, dict | Term)}
-    return error_response(status, exc.code, translate(exc.message, **params), details=details)
+    return error_response(status, exc.code, explain(exc, current_language()), details=details(exc))
 
 
 def validation_response(exc: ValidationError) -> Response:

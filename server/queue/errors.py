@@ -46,10 +46,12 @@ class Refused(Exception):
         self.params = params
 
     def __str__(self) -> str:
+        """``code: message`` in English, for logs and tracebacks (clients get translations)."""
         try:
-            return self.message % self.params
+            text = self.message % self.params
         except (KeyError, TypeError, ValueError):
-            return self.message
+            text = self.message
+        return f"{self.code}: {text}"
 
 
 class NotFound(Refused):

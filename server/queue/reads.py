@@ -138,7 +138,7 @@ def counters_payload(session: Session, hall: HallContext) -> list[wire.CounterPa
     counters = lookups.all_counters(session, hall.id)
     current_ids = [c.current_ticket_id for c in counters if c.current_ticket_id is not None]
     numbers = dict(
-        session.execute(select(Ticket.id, Ticket.number).where(Ticket.id.in_(current_ids))).tuples().all()
+        session.execute(select(Ticket.id, Ticket.number).where(Ticket.id.in_(current_ids))).all()
     ) if current_ids else {}
     return [
         counter_payload(lookups.counter_state(c, numbers.get(c.current_ticket_id or -1)))

@@ -1,0 +1,133 @@
+"""The /hall namespace through Flask-SocketIO's test client: join, snapshot, deltas in seq order."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from hallq.server import wire
+from hallq.server.app import create_app
+from tests.support.hall import PASSWORD, FakeClock, Hall, build_hall
+
+
+@pytest.fixture
+def hall(tmp_path) -> Iterator[Hall]:
+    built = build_hall(f"sqlite:///{tmp_path / 'hall.sqlite3'}")
+    yield built
+    built.db.dispose()
+
+
+@pytest.fixture
+def app(hall: Hall, tmp_path) -> Flask:
+    return create_app(
+        {
+            "HALLQ_DATABASE_URL": hall.url,
+            "HALLQ_DATA_DIR": str(tmp_path),
+            "HALLQ_CLOCK": FakeClock(dt.datetime(2026, 11, 25, 2, 0, tzinfo=dt.UTC)),
+            "TESTING": True,
+        }
+    )
+
+
+def connect(app: Flask, token: str | None) -> Any:
+    socketio = app.extensions["socketio"]
+    return socketio.test_client(app, namespace=wire.NAMESPACE, auth={"token": token} if token else None)
+
+
+def login(client: Any, name: str) -> dict[str, str]:
+    token = client.post("/api/v1/auth/login", json={"username": name, "password": PASSWORD}).get_json()["token"]
+    return {"Authorization": f"Bearer {token}"}
+
+
+def events(sock: Any) -> list[tuple[str, dict[str, Any]]]:
+    return [(e["name"], e["args"][0]) for e in sock.get_received(wire.NAMESPACE)]
+
+
+def test_join_gets_snapshot_then_every_delta_in_seq_order(app: Flask, hall: Hall) -> None:
+    http = app.test_client()
+    display = connect(app, hall.tokens["display-a"])
+    assert display.is_connected(wire.NAMESPACE)
+    first = events(display)
+    assert [name for name, _ in first] == [wire.JOINED, wire.STATE]
+    joined, state = first[0][1], first[1][1]
+    assert joined["role"] == "display" and joined["zone"] == "A"
+    assert state["protocol"] == wire.PROTOCOL_VERSION
+    assert {s["code"] for s in state["services"]} >= {"property-transfer", "consultation"}
+    assert len(state["counters"]) == 9
+    base = state["seq"]
+
+    kiosk = {"Authorization": f"Bearer {hall.tokens['kiosk-1']}"}
+    for _ in range(3):
+        assert http.post("/api/v1/tickets", json={"service": "property-transfer"}, headers=kiosk).status_code == 201
+    clerk = login(http, "clerk1")
+    assert http.post("/api/v1/counters/1/open", headers=clerk).status_code == 200
+    assert http.post("/api/v1/counters/1/call-next", headers=clerk).status_code == 200
+    assert http.post("/api/v1/counters/1/recall", headers=clerk).status_code == 200
+    assert http.post("/api/v1/counters/1/start", headers=clerk).status_code == 200
+    assert http.post("/api/v1/counters/1/finish", headers=clerk).status_code == 200
+    assert http.post("/api/v1/counters/1/pause", json={"reason": "午膳"}, headers=clerk).status_code == 200
+
+    deltas = events(display)
+    seqs = [data["seq"] for _, data in deltas]
+    assert seqs == list(range(base + 1, base + 1 + len(deltas)))  # no gap, in order
+    names = [name for name, _ in deltas]
+    assert names.count(wire.TICKET_ISSUED) == 3
+    calls = [data for name, data in deltas if name == wire.TICKET_CALLED]
+    assert [(c["number"], c["counter"], c["call_count"], c["recall"]) for c in calls] == [
+        ("A001", 1, 1, False),
+        ("A001", 1, 2, True),
+    ]
+    assert calls[0]["zone"] == "A" and calls[0]["languages"] == ["yue", "cmn", "en"]
+    moves = [data["move"] for name, data in deltas if name == wire.TICKET_UPDATED]
+    assert moves == ["start", "finish"]
+    last_counter = [data["counter"] for name, data in deltas if name == wire.COUNTER_UPDATED][-1]
+    assert last_counter["state"] == "paused" and last_counter["pause_reason"] == "午膳"
+    last_queue = [data["services"] for name, data in deltas if name == wire.QUEUE_UPDATED][-1]
+    assert {s["code"]: s["waiting"] for s in last_queue}["property-transfer"] == 2
+    # A delta never carries the ticket's status token (it is the customer's secret).
+    assert all("status_token" not in str(data) for _, data in deltas)
+
+
+def test_state_request_sends_a_fresh_snapshot(app: Flask, hall: Hall) -> None:
+    http = app.test_client()
+    sock = connect(app, hall.tokens["kiosk-1"])
+    events(sock)
+    http.post("/api/v1/tickets", json={"service": "consultation"}, headers={"Authorization": f"Bearer {hall.tokens['kiosk-1']}"})
+    events(sock)
+    ack = sock.emit(wire.STATE_REQUEST, {}, namespace=wire.NAMESPACE, callback=True)
+    assert ack == {"ok": True}
+    (name, snap), = events(sock)
+    assert name == wire.STATE
+    assert {s["code"]: s["waiting"] for s in snap["services"]}["consultation"] == 1
+    assert snap["seq"] == 2  # ticket.issued + queue.updated so far
+
+
+def test_a_bad_token_cannot_join(app: Flask) -> None:
+    assert not connect(app, "hqd_not-a-token").is_connected(wire.NAMESPACE)
+    assert not connect(app, None).is_connected(wire.NAMESPACE)
+
+
+def test_agents_report_device_status_and_ratings(app: Flask, hall: Hall) -> None:
+    http = app.test_client()
+    pad = connect(app, hall.tokens["counter-1"])
+    assert pad.emit(wire.DEVICE_STATUS, {"status": "pad_offline", "detail": "USB"}, namespace=wire.NAMESPACE, callback=True) == {"ok": True}
+    assert pad.emit(wire.DEVICE_STATUS, "nonsense", namespace=wire.NAMESPACE, callback=True)["ok"] is False
+    kiosk_headers = {"Authorization": f"Bearer {hall.tokens['kiosk-1']}"}
+    http.post("/api/v1/tickets", json={"service": "property-transfer"}, headers=kiosk_headers)
+    clerk = login(http, "clerk1")
+    http.post("/api/v1/counters/1/open", headers=clerk)
+    http.post("/api/v1/counters/1/call-next", headers=clerk)
+    http.post("/api/v1/counters/1/start", headers=clerk)
+    http.post("/api/v1/counters/1/finish", headers=clerk)
+    ack = pad.emit(wire.RATING_SUBMIT, {"ticket": "A001", "score": 2}, namespace=wire.NAMESPACE, callback=True)
+    assert ack["ok"] is True and ack["follow_up"] is not None
+    again = pad.emit(wire.RATING_SUBMIT, {"ticket": "A001", "score": 5}, namespace=wire.NAMESPACE, callback=True)
+    assert again["ok"] is False and again["error"] == "already_rated"
+    assert "已" in again["message"]  # said in the hall's language
+    kiosk = connect(app, hall.tokens["kiosk-1"])
+    refused = kiosk.emit(wire.RATING_SUBMIT, {"ticket": "A001", "score": 5}, namespace=wire.NAMESPACE, callback=True)
+    assert refused["ok"] is False
