@@ -101,7 +101,15 @@ def resolve(session: Session, token: str, now: dt.datetime) -> Caller | None:
         )
     if token.startswith(DEVICE_PREFIX):
         row = session.execute(
-            select(Device.id, Device.hall_id, Device.name, Device.kind, Device.counter_id, Zone.code, Counter.number)
+            select(
+                Device.id,
+                Device.hall_id,
+                Device.name,
+                Device.kind,
+                Device.counter_id,
+                Zone.code,
+                Counter.number,
+            )
             .outerjoin(Zone, Zone.id == Device.zone_id)
             .outerjoin(Counter, Counter.id == Device.counter_id)
             .where(Device.token_hash == digest, Device.revoked_at.is_(None))
@@ -109,7 +117,9 @@ def resolve(session: Session, token: str, now: dt.datetime) -> Caller | None:
         if row is None:
             return None
         return Caller(
-            actor=Actor(hall_id=row.hall_id, role=row.kind, device_id=row.id, counter_id=row.counter_id),
+            actor=Actor(
+                hall_id=row.hall_id, role=row.kind, device_id=row.id, counter_id=row.counter_id
+            ),
             name=row.name,
             kind="device",
             zone=row[5],
@@ -118,7 +128,9 @@ def resolve(session: Session, token: str, now: dt.datetime) -> Caller | None:
     return None
 
 
-def login(session: Session, username: str, password: str, now: dt.datetime) -> tuple[str, User] | None:
+def login(
+    session: Session, username: str, password: str, now: dt.datetime
+) -> tuple[str, User] | None:
     """A new login token for a right name and password of an active user, else None."""
     user = session.scalar(select(User).where(User.username == username))
     if user is None:
@@ -130,7 +142,12 @@ def login(session: Session, username: str, password: str, now: dt.datetime) -> t
         user.password_hash = hash_password(password)
     token = new_token(USER_PREFIX)
     session.add(
-        LoginToken(user_id=user.id, token_hash=token_hash(token), created_at=now, expires_at=now + LOGIN_LIFETIME)
+        LoginToken(
+            user_id=user.id,
+            token_hash=token_hash(token),
+            created_at=now,
+            expires_at=now + LOGIN_LIFETIME,
+        )
     )
     return token, user
 

@@ -30,7 +30,9 @@ def _describe(url: str) -> str:
     from sqlalchemy.engine import make_url
 
     u = make_url(url)
-    return u.database if u.get_backend_name() == "sqlite" else u.render_as_string(hide_password=True)
+    return (
+        u.database if u.get_backend_name() == "sqlite" else u.render_as_string(hide_password=True)
+    )
 
 
 def _ready_database() -> dbmod.Database:
@@ -58,11 +60,15 @@ def _the_hall(session: Any, code: str | None) -> Hall:
         for hall in halls:
             if hall.code == code:
                 return hall
-        raise click.ClickException(f"no hall {code!r}; halls here: {', '.join(h.code for h in halls) or 'none'}")
+        raise click.ClickException(
+            f"no hall {code!r}; halls here: {', '.join(h.code for h in halls) or 'none'}"
+        )
     if not halls:
         raise click.ClickException("no hall is loaded yet. Run `hallq init` first.")
     if len(halls) > 1:
-        raise click.ClickException(f"several halls here; say which with --hall ({', '.join(h.code for h in halls)})")
+        raise click.ClickException(
+            f"several halls here; say which with --hall ({', '.join(h.code for h in halls)})"
+        )
     return halls[0]
 
 
@@ -80,8 +86,15 @@ def main() -> None:
 
 
 @main.command()
-@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), help="the hall file (TOML); default: the sample transfer hall")
-@click.option("--demo", is_flag=True, help="load the hall with every service open all day and no daily cap")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="the hall file (TOML); default: the sample transfer hall",
+)
+@click.option(
+    "--demo", is_flag=True, help="load the hall with every service open all day and no daily cap"
+)
 @click.option("--check", is_flag=True, help="only check the hall file; change nothing")
 def init(config_path: Path | None, demo: bool, check: bool) -> None:
     """Check the hall file, create or upgrade the database, and load the hall."""
@@ -97,11 +110,15 @@ def init(config_path: Path | None, demo: bool, check: bool) -> None:
     except HallConfigError as err:
         click.echo(str(err), err=True)
         n = len(err.problems)
-        raise click.ClickException(f"{n} mistake{'s' if n != 1 else ''} in {path}; nothing was changed.") from None
+        raise click.ClickException(
+            f"{n} mistake{'s' if n != 1 else ''} in {path}; nothing was changed."
+        ) from None
     for warning in config.warnings:
         click.echo(f"warning: {warning.format(str(path))}", err=True)
     if check:
-        click.echo(f"{path}: hall {config.code} is valid ({len(config.services)} services, {len(config.counters)} windows).")
+        click.echo(
+            f"{path}: hall {config.code} is valid ({len(config.services)} services, {len(config.counters)} windows)."
+        )
         return
     if demo:
         config = config.as_demo()
@@ -115,17 +132,23 @@ def init(config_path: Path | None, demo: bool, check: bool) -> None:
         click.echo(f"Upgraded the database ({before} -> {after}): {_describe(url)}")
     with database.writing() as session:
         hall, changes = load_hall(session, config, demo=demo, now=_now())
-        has_users = session.scalar(select(User.id).where(User.hall_id == hall.id).limit(1)) is not None
+        has_users = (
+            session.scalar(select(User.id).where(User.hall_id == hall.id).limit(1)) is not None
+        )
     database.dispose()
     source = "the sample hall" if config_path is None else str(config_path)
-    click.echo(f"Loaded hall {config.code} from {source}{' (demo: open all day, no caps)' if demo else ''}.")
+    click.echo(
+        f"Loaded hall {config.code} from {source}{' (demo: open all day, no caps)' if demo else ''}."
+    )
     for change in changes:
         click.echo(f"  {change}")
     if not has_users:
-        click.echo("Next: add an administrator and clerks, e.g.\n"
-                   "  hallq user add admin --role admin --password '…'\n"
-                   "  hallq user add wang --role clerk --password '…'\n"
-                   "then give each device a token (hallq device add NAME) and start the server (hallq serve).")
+        click.echo(
+            "Next: add an administrator and clerks, e.g.\n"
+            "  hallq user add admin --role admin --password '…'\n"
+            "  hallq user add wang --role clerk --password '…'\n"
+            "then give each device a token (hallq device add NAME) and start the server (hallq serve)."
+        )
 
 
 # --- users --------------------------------------------------------------------------------
@@ -139,10 +162,18 @@ def user() -> None:
 @user.command("add")
 @click.argument("name")
 @click.option("--role", type=click.Choice(ROLES), required=True)
-@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True, help="asked for when not given")
+@click.option(
+    "--password",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
+    help="asked for when not given",
+)
 @click.option("--display-name", help="the name screens show (default: NAME)")
 @click.option("--hall", "hall_code", help="the hall, when this database holds several")
-def user_add(name: str, role: str, password: str, display_name: str | None, hall_code: str | None) -> None:
+def user_add(
+    name: str, role: str, password: str, display_name: str | None, hall_code: str | None
+) -> None:
     """Add a user, or reset an existing user's role and password."""
     if len(password) < 4:
         raise click.ClickException("the password is too short (at least 4 characters).")
@@ -153,7 +184,11 @@ def user_add(name: str, role: str, password: str, display_name: str | None, hall
         hall = _the_hall(session, hall_code)
         existing = session.scalar(select(User).where(User.username == name))
         if existing is not None:
-            existing.role, existing.password_hash, existing.active = role, hash_password(password), True
+            existing.role, existing.password_hash, existing.active = (
+                role,
+                hash_password(password),
+                True,
+            )
             if display_name:
                 existing.display_name = display_name
             click.echo(f"User {name} exists: role set to {role}, password reset, account enabled.")
@@ -168,7 +203,9 @@ def user_add(name: str, role: str, password: str, display_name: str | None, hall
                     created_at=_now(),
                 )
             )
-            click.echo(f"Added {role} {name} to hall {hall.code}. They sign in at POST /api/v1/auth/login.")
+            click.echo(
+                f"Added {role} {name} to hall {hall.code}. They sign in at POST /api/v1/auth/login."
+            )
     database.dispose()
 
 
@@ -206,11 +243,17 @@ def device() -> None:
 
 @device.command("add")
 @click.argument("name")
-@click.option("--kind", type=click.Choice(DEVICE_KINDS), help="needed for a device the hall file does not declare")
+@click.option(
+    "--kind",
+    type=click.Choice(DEVICE_KINDS),
+    help="needed for a device the hall file does not declare",
+)
 @click.option("--zone", help="the zone it belongs to (kiosk, display)")
 @click.option("--counter", "counter_number", type=int, help="its window (counter agents)")
 @click.option("--hall", "hall_code", help="the hall, when this database holds several")
-def device_add(name: str, kind: str | None, zone: str | None, counter_number: int | None, hall_code: str | None) -> None:
+def device_add(
+    name: str, kind: str | None, zone: str | None, counter_number: int | None, hall_code: str | None
+) -> None:
     """Add a device (or give an existing one a new token). The token is the last line printed."""
     database = _ready_database()
     with database.writing() as session:
@@ -218,16 +261,22 @@ def device_add(name: str, kind: str | None, zone: str | None, counter_number: in
         found = session.scalar(select(Device).where(Device.hall_id == hall.id, Device.name == name))
         kind = kind or (found.kind if found else None)
         if kind is None:
-            raise click.ClickException(f"device {name!r} is new: say what it is with --kind {'|'.join(DEVICE_KINDS)}")
+            raise click.ClickException(
+                f"device {name!r} is new: say what it is with --kind {'|'.join(DEVICE_KINDS)}"
+            )
         zone_id = None
         if zone:
-            zone_id = session.scalar(select(Zone.id).where(Zone.hall_id == hall.id, Zone.code == zone))
+            zone_id = session.scalar(
+                select(Zone.id).where(Zone.hall_id == hall.id, Zone.code == zone)
+            )
             if zone_id is None:
                 raise click.ClickException(f"no zone {zone!r} in hall {hall.code}")
         counter_id = None
         if counter_number is not None:
             counter_id = session.scalar(
-                select(Counter.id).where(Counter.hall_id == hall.id, Counter.number == counter_number)
+                select(Counter.id).where(
+                    Counter.hall_id == hall.id, Counter.number == counter_number
+                )
             )
             if counter_id is None:
                 raise click.ClickException(f"no window {counter_number} in hall {hall.code}")
@@ -264,7 +313,9 @@ def device_revoke(name: str) -> None:
         for d in found:
             d.token_hash, d.revoked_at = None, _now()
     database.dispose()
-    click.echo(f"Device {name} can no longer connect. `hallq device add {name}` gives it a new token.")
+    click.echo(
+        f"Device {name} can no longer connect. `hallq device add {name}` gives it a new token."
+    )
 
 
 @device.command("list")
@@ -283,9 +334,13 @@ def device_list() -> None:
 
 
 @main.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="0.0.0.0 to serve the hall's network")
+@click.option(
+    "--host", default="127.0.0.1", show_default=True, help="0.0.0.0 to serve the hall's network"
+)
 @click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--dev", is_flag=True, help="Flask's development server with the reloader (not for a hall)")
+@click.option(
+    "--dev", is_flag=True, help="Flask's development server with the reloader (not for a hall)"
+)
 def serve(host: str, port: int, dev: bool) -> None:
     """Run the hall server (gunicorn, one gevent worker: what the benchmarks measured)."""
     _ready_database().dispose()
@@ -295,7 +350,9 @@ def serve(host: str, port: int, dev: bool) -> None:
         app = create_app()
         socketio = app.extensions["socketio"]
         click.echo(f"Development server on http://{host}:{port}/ (Ctrl-C stops it)")
-        socketio.run(app, host=host, port=port, debug=True, use_reloader=True, allow_unsafe_werkzeug=True)
+        socketio.run(
+            app, host=host, port=port, debug=True, use_reloader=True, allow_unsafe_werkzeug=True
+        )
         return
     from hallq.server.serving import run_gunicorn
 
@@ -306,7 +363,9 @@ def serve(host: str, port: int, dev: bool) -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--keep", is_flag=True, help="keep the previous demo's tickets instead of starting afresh")
+@click.option(
+    "--keep", is_flag=True, help="keep the previous demo's tickets instead of starting afresh"
+)
 def demo(host: str, port: int, keep: bool) -> None:
     """Run a whole demo hall on SQLite: the sample hall open all day, demo users and devices."""
     from hallq.server.demo import run_demo
@@ -316,4 +375,3 @@ def demo(host: str, port: int, keep: bool) -> None:
 
 if __name__ == "__main__":
     sys.exit(main())
-

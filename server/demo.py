@@ -45,7 +45,9 @@ class DemoPart:
 
     def start(self, log_dir: Path) -> None:
         log = (log_dir / f"{self.name}.log").open("ab")
-        self.process = subprocess.Popen(self.argv, env={**os.environ, **self.env}, stdout=log, stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(
+            self.argv, env={**os.environ, **self.env}, stdout=log, stderr=subprocess.STDOUT
+        )
 
     def wait_ready(self, timeout: float = 30.0) -> None:
         if self.ready_url is None:
@@ -54,10 +56,12 @@ class DemoPart:
         while time.monotonic() < deadline:
             if self.process is not None and self.process.poll() is not None:
                 raise click.ClickException(f"{self.name} stopped at start; see its log")
-            with contextlib.suppress(OSError):
-                with urllib.request.urlopen(self.ready_url, timeout=1) as response:
-                    if response.status == 200:
-                        return
+            with (
+                contextlib.suppress(OSError),
+                urllib.request.urlopen(self.ready_url, timeout=1) as response,
+            ):
+                if response.status == 200:
+                    return
             time.sleep(0.2)
         raise click.ClickException(f"{self.name} did not start within {timeout:.0f} s")
 
@@ -113,7 +117,9 @@ def prepare(data_dir: Path, *, keep: bool) -> DemoHall:
             user.display_name = f"Clerk {window}" if window else name.title()
             hall_demo.users.append((name, role, window))
         session.flush()
-        for device in session.scalars(select(Device).where(Device.hall_id == hall.id).order_by(Device.name)):
+        for device in session.scalars(
+            select(Device).where(Device.hall_id == hall.id).order_by(Device.name)
+        ):
             hall_demo.tokens[device.name] = issue_device_token(device)
         assert session.scalar(select(Counter.id).limit(1)) is not None
     database.dispose()
@@ -130,7 +136,16 @@ def run_demo(*, host: str, port: int, keep: bool) -> None:
     hall.parts.append(
         DemoPart(
             "server",
-            [sys.executable, "-m", "hallq.server.cli", "serve", "--host", host, "--port", str(port)],
+            [
+                sys.executable,
+                "-m",
+                "hallq.server.cli",
+                "serve",
+                "--host",
+                host,
+                "--port",
+                str(port),
+            ],
             env=hall.env,
             ready_url=f"{hall.url}/healthz",
         )
@@ -153,7 +168,9 @@ def run_demo(*, host: str, port: int, keep: bool) -> None:
         while not stopping:
             for part in started:
                 if part.process is not None and part.process.poll() is not None:
-                    raise click.ClickException(f"{part.name} stopped unexpectedly; see {log_dir / (part.name + '.log')}")
+                    raise click.ClickException(
+                        f"{part.name} stopped unexpectedly; see {log_dir / (part.name + '.log')}"
+                    )
             time.sleep(0.5)
     except KeyboardInterrupt:
         pass
@@ -175,7 +192,9 @@ def _print_welcome(hall: DemoHall, log_dir: Path) -> None:
         "",
         f"Sign in (POST {hall.url}/api/v1/auth/login) with password {DEMO_PASSWORD!r} as:",
     ]
-    lines += [f"  {name:12} {role}{f' (window {w})' if w else ''}" for name, role, w in hall.users[:5]]
+    lines += [
+        f"  {name:12} {role}{f' (window {w})' if w else ''}" for name, role, w in hall.users[:5]
+    ]
     if len(hall.users) > 5:
         lines.append(f"  … and clerk1 … clerk{hall.users[-1][2]}, one per window")
     lines += ["", "Device tokens (Authorization: Bearer …):"]

@@ -32,7 +32,9 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def load_hall(session: Session, config: HallConfig, *, demo: bool, now: dt.datetime) -> tuple[Hall, list[str]]:
+def load_hall(
+    session: Session, config: HallConfig, *, demo: bool, now: dt.datetime
+) -> tuple[Hall, list[str]]:
     """Create or update the hall; returns it and a list of what changed, for the installer."""
     changes: list[str] = []
     hall = session.scalar(select(Hall).where(Hall.code == config.code))
@@ -65,7 +67,9 @@ def load_hall(session: Session, config: HallConfig, *, demo: bool, now: dt.datet
             changes.append(f"retired zone {code}")
     session.flush()
 
-    services = {s.code: s for s in session.scalars(select(Service).where(Service.hall_id == hall.id))}
+    services = {
+        s.code: s for s in session.scalars(select(Service).where(Service.hall_id == hall.id))
+    }
     wanted = {s.code for s in config.services}
     # A prefix handed from a retired service to a new one must be free first.
     for code, service in services.items():
@@ -89,11 +93,15 @@ def load_hall(session: Session, config: HallConfig, *, demo: bool, now: dt.datet
         service.active = True
     session.flush()
 
-    counters = {c.number: c for c in session.scalars(select(Counter).where(Counter.hall_id == hall.id))}
+    counters = {
+        c.number: c for c in session.scalars(select(Counter).where(Counter.hall_id == hall.id))
+    }
     for cc in config.counters:
         counter = counters.get(cc.number)
         if counter is None:
-            counter = counters[cc.number] = Counter(hall_id=hall.id, number=cc.number, state="closed")
+            counter = counters[cc.number] = Counter(
+                hall_id=hall.id, number=cc.number, state="closed"
+            )
             session.add(counter)
             changes.append(f"added window {cc.number}")
         counter.zone_id = zones[cc.zone].id
@@ -110,9 +118,13 @@ def load_hall(session: Session, config: HallConfig, *, demo: bool, now: dt.datet
     for dc in config.devices:
         device = devices.get(dc.name)
         if device is None:
-            device = devices[dc.name] = Device(hall_id=hall.id, name=dc.name, created_at=now, status={})
+            device = devices[dc.name] = Device(
+                hall_id=hall.id, name=dc.name, created_at=now, status={}
+            )
             session.add(device)
-            changes.append(f"added device {dc.name} ({dc.kind}); give it a token with `hallq device add {dc.name}`")
+            changes.append(
+                f"added device {dc.name} ({dc.kind}); give it a token with `hallq device add {dc.name}`"
+            )
         device.kind = dc.kind
         device.zone_id = zones[dc.zone].id if dc.zone else None
         device.counter_id = counters[dc.counter].id if dc.counter is not None else None

@@ -35,6 +35,11 @@ def front_page() -> Any:
     return render_template("front.html", hall=hall.public() if hall else None)
 
 
+@bp.get("/favicon.ico")
+def favicon() -> Any:
+    return "", 204
+
+
 @bp.get("/t/<token>")
 def ticket_page(token: str) -> Any:
     if len(token) > 64:

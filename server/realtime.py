@@ -145,7 +145,9 @@ class Hub:
                 data["seq"] = self.seq.next(hall.id)
                 self.socketio.emit(name, data, to=room, namespace=wire.NAMESPACE)
 
-    def _deltas(self, hall: HallContext, events: list[DomainEvent]) -> list[tuple[str, dict[str, Any]]]:
+    def _deltas(
+        self, hall: HallContext, events: list[DomainEvent]
+    ) -> list[tuple[str, dict[str, Any]]]:
         now = self.clock()
         out: list[tuple[str, dict[str, Any]]] = []
         queues: set[int] = set()
@@ -154,13 +156,19 @@ class Hub:
             if isinstance(event, TicketIssued):
                 out.append((wire.TICKET_ISSUED, {"ticket": reads.ticket_payload(event.ticket)}))
             elif isinstance(event, TicketCalled):
-                call = reads.call_payload(hall, event.ticket, event.counter_number, event.zone_code, now, event.recall)
+                call = reads.call_payload(
+                    hall, event.ticket, event.counter_number, event.zone_code, now, event.recall
+                )
                 out.append((wire.TICKET_CALLED, dict(call)))
             elif isinstance(event, TicketUpdated):
                 out.append(
                     (
                         wire.TICKET_UPDATED,
-                        {"ticket": reads.ticket_payload(event.ticket), "move": event.move, "detail": event.detail},
+                        {
+                            "ticket": reads.ticket_payload(event.ticket),
+                            "move": event.move,
+                            "detail": event.detail,
+                        },
                     )
                 )
             elif isinstance(event, CounterUpdated):
@@ -173,12 +181,21 @@ class Hub:
         # Read the figures now, under the lock, so they are never older than ones sent before.
         if counters or queues:
             with self.db.reading() as session:
-                fresh = {c["number"]: c for c in reads.counters_payload(session, hall)} if counters else {}
+                fresh = (
+                    {c["number"]: c for c in reads.counters_payload(session, hall)}
+                    if counters
+                    else {}
+                )
                 services = (
-                    reads.services_payload(session, hall, self.estimator, now, only=queues) if queues else []
+                    reads.services_payload(session, hall, self.estimator, now, only=queues)
+                    if queues
+                    else []
                 )
             out = [
-                (name, {"counter": fresh[data["counter"]]} if name == wire.COUNTER_UPDATED else data)
+                (
+                    name,
+                    {"counter": fresh[data["counter"]]} if name == wire.COUNTER_UPDATED else data,
+                )
                 for name, data in out
                 if name != wire.COUNTER_UPDATED or data["counter"] in fresh
             ]
@@ -212,7 +229,9 @@ class HallNamespace(Namespace):
             hall = state.hall(session, who.actor.hall_id) if who else None
         if who is None or hall is None:
             # Socket.IO tells the client why in its connect_error.
-            raise ConnectionRefusedError({"code": "bad_token", "message": "token missing, unknown or revoked"})
+            raise ConnectionRefusedError(
+                {"code": "bad_token", "message": "token missing, unknown or revoked"}
+            )
         sid = request.sid  # type: ignore[attr-defined]
         self.callers[sid] = who
         join_room(hall_room(hall.id))
@@ -270,10 +289,17 @@ class HallNamespace(Namespace):
         who = self._caller()
         if who is None or who.kind != "device":
             return {"ok": False, "error": "devices only"}
-        if not isinstance(data, dict) or not isinstance(data.get("status"), str) or len(data["status"]) > 40:
+        if (
+            not isinstance(data, dict)
+            or not isinstance(data.get("status"), str)
+            or len(data["status"]) > 40
+        ):
             return {"ok": False, "error": "expected {status: str (≤ 40), detail?: str (≤ 200)}"}
         detail = data.get("detail")
-        status = {"status": data["status"], "detail": str(detail)[:200] if detail is not None else None}
+        status = {
+            "status": data["status"],
+            "detail": str(detail)[:200] if detail is not None else None,
+        }
         self._seen(who, status)
         return {"ok": True}
 
@@ -344,4 +370,3 @@ def init_realtime(app: Flask) -> SocketIO:
         return {"ok": False, "error": "internal_error"}
 
     return socketio
-

@@ -6,6 +6,7 @@ that needs more runs several servers with HALLQ_REDIS_URL set and sticky session
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import signal
 from typing import Any
@@ -18,10 +19,8 @@ PR_SET_PDEATHSIG = 1
 def _die_with_arbiter(server: Any, worker: Any) -> None:
     # A kill -9 of the arbiter would otherwise leave the worker alive, holding the port
     # and the database: ask the kernel to kill the worker with its parent.
-    try:
+    with contextlib.suppress(OSError):  # not Linux: nothing to ask for
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    except OSError:  # not Linux: nothing to ask for
-        pass
 
 
 class HallServer(BaseApplication):  # type: ignore[misc]

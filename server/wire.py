@@ -24,7 +24,14 @@ COUNTER_UPDATED = "counter.updated"
 QUEUE_UPDATED = "queue.updated"
 HALL_UPDATED = "hall.updated"  # the hall's configuration changed: reload it
 # Hall-wide deltas: each carries the hall's next ``seq``; a gap means "ask for a snapshot".
-DELTAS = (TICKET_ISSUED, TICKET_CALLED, TICKET_UPDATED, COUNTER_UPDATED, QUEUE_UPDATED, HALL_UPDATED)
+DELTAS = (
+    TICKET_ISSUED,
+    TICKET_CALLED,
+    TICKET_UPDATED,
+    COUNTER_UPDATED,
+    QUEUE_UPDATED,
+    HALL_UPDATED,
+)
 
 # Directed to one agent (not part of the hall's seq order).
 PRINT_JOB = "print.job"  # -> the kiosk that issued the ticket

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Flask, g, request
 from flask_openapi3 import APIBlueprint
 

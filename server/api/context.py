@@ -37,14 +37,18 @@ def bearer_token() -> str | None:
 def authenticate() -> Caller:
     token = bearer_token()
     if token is None:
-        raise Unauthenticated("unauthenticated", N_("Sign in first: this needs a token (Authorization: Bearer …)."))
+        raise Unauthenticated(
+            "unauthenticated", N_("Sign in first: this needs a token (Authorization: Bearer …).")
+        )
     state = hallq()
     with state.db.reading() as session:
         caller = resolve(session, token, state.clock())
         if caller is not None:
             g.hall = state.hall(session, caller.actor.hall_id)
     if caller is None:
-        raise Unauthenticated("bad_token", N_("This token is not valid (unknown, expired or revoked): sign in again."))
+        raise Unauthenticated(
+            "bad_token", N_("This token is not valid (unknown, expired or revoked): sign in again.")
+        )
     g.caller = caller
     return caller
 

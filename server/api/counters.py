@@ -25,7 +25,9 @@ from hallq.server.queue.moves import MoveResult
 from hallq.server.queue.reads import counters_payload, ticket_payload
 
 tag = Tag(name="windows", description="Counters (windows) and what a clerk does at one")
-bp = APIBlueprint("counters", __name__, abp_tags=[tag], abp_security=[{"bearer": []}], abp_responses=ERRORS)
+bp = APIBlueprint(
+    "counters", __name__, abp_tags=[tag], abp_security=[{"bearer": []}], abp_responses=ERRORS
+)
 
 AT_WINDOW = (*STAFF, "counter")  # a clerk at the window, or the window's own keypad
 
@@ -39,7 +41,11 @@ def _counter_out(number: int) -> dict[str, Any]:
     return {}
 
 
-@bp.get("/counters", summary="Every window with its state, clerk and current ticket", responses={200: CountersOut})
+@bp.get(
+    "/counters",
+    summary="Every window with its state, clerk and current ticket",
+    responses={200: CountersOut},
+)
 @requires(*EVERYONE)
 def list_counters() -> Any:
     with hallq().db.reading() as session:
@@ -119,10 +125,16 @@ def _ticket_move(move: Callable[..., MoveResult], name: str, summary: str) -> No
 
     view.__name__ = f"counter_{name.replace('-', '_')}"
     view.__qualname__ = view.__name__
-    bp.post(f"/counters/<int:n>/{name}", summary=summary, responses={200: MoveOut})(requires(*AT_WINDOW)(view))
+    bp.post(f"/counters/<int:n>/{name}", summary=summary, responses={200: MoveOut})(
+        requires(*AT_WINDOW)(view)
+    )
 
 
-_ticket_move(moves.recall, "recall", "Call the current ticket again (past the hall's limit it becomes a no-show)")
+_ticket_move(
+    moves.recall,
+    "recall",
+    "Call the current ticket again (past the hall's limit it becomes a no-show)",
+)
 _ticket_move(moves.start, "start", "The customer has arrived: service starts")
 _ticket_move(moves.finish, "finish", "Service done")
 _ticket_move(moves.no_show, "no-show", "The customer did not come")

@@ -56,7 +56,10 @@ _HTTP_CODES = {
     404: ("not_found", N_("There is nothing at this address.")),
     405: ("method_not_allowed", N_("This address does not take that method.")),
     413: ("too_large", N_("The request is too large.")),
-    415: ("unsupported_media_type", N_("Send the request body as JSON (Content-Type: application/json).")),
+    415: (
+        "unsupported_media_type",
+        N_("Send the request body as JSON (Content-Type: application/json)."),
+    ),
     429: ("too_many_requests", N_("Too many attempts: wait a minute and try again.")),
 }
 
@@ -76,7 +79,9 @@ def register_error_handlers(app: Flask) -> None:
     def _crash(exc: Exception) -> Response:
         # A bug, not bad input: log it whole, tell the client little.
         log.exception("unhandled error on %s %s", request.method, request.path)
-        return error_response(500, "internal_error", translate(N_("Something went wrong on the server.")))
+        return error_response(
+            500, "internal_error", translate(N_("Something went wrong on the server."))
+        )
 
     @app.before_request
     def _json_bodies_only() -> Response | None:
@@ -85,9 +90,7 @@ def register_error_handlers(app: Flask) -> None:
             if not request.content_length:
                 return None
             if not request.is_json:
-                return error_response(
-                    415, "unsupported_media_type", translate(_HTTP_CODES[415][1])
-                )
+                return error_response(415, "unsupported_media_type", translate(_HTTP_CODES[415][1]))
             if request.get_json(silent=True) is None:
                 return error_response(
                     400, "malformed_json", translate(N_("The request body is not valid JSON."))

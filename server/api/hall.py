@@ -12,7 +12,9 @@ from hallq.server.app import hallq
 from hallq.server.queue.reads import services_payload
 
 tag = Tag(name="hall", description="Services, queues and the hall's live state")
-bp = APIBlueprint("hall", __name__, abp_tags=[tag], abp_security=[{"bearer": []}], abp_responses=ERRORS)
+bp = APIBlueprint(
+    "hall", __name__, abp_tags=[tag], abp_security=[{"bearer": []}], abp_responses=ERRORS
+)
 
 
 @bp.get(

@@ -12,7 +12,9 @@ from hallq.server.app import hallq
 from hallq.server.queue.ratings import find_ticket_id, rate
 
 tag = Tag(name="ratings", description="Satisfaction ratings from the pads at the windows")
-bp = APIBlueprint("ratings", __name__, abp_tags=[tag], abp_security=[{"bearer": []}], abp_responses=ERRORS)
+bp = APIBlueprint(
+    "ratings", __name__, abp_tags=[tag], abp_security=[{"bearer": []}], abp_responses=ERRORS
+)
 
 
 @bp.post(

@@ -41,7 +41,9 @@ class IssueIn(Strict):
     service: str = ServiceCode
     priority: Literal["normal", "priority", "appointment"] = "normal"
     language: Literal["zh-Hant", "zh-Hans", "en"] | None = None
-    appointment: str | None = Field(default=None, min_length=1, max_length=64, description="booking reference")
+    appointment: str | None = Field(
+        default=None, min_length=1, max_length=64, description="booking reference"
+    )
 
 
 class CancelIn(Strict):
@@ -107,7 +109,9 @@ class TicketOut(BaseModel):
 
 class IssuedOut(TicketOut):
     status_url: str
-    documents: list[str] = Field(default_factory=list, description="what to bring, in the ticket's language")
+    documents: list[str] = Field(
+        default_factory=list, description="what to bring, in the ticket's language"
+    )
 
 
 class CalledOut(TicketOut):
@@ -116,7 +120,9 @@ class CalledOut(TicketOut):
 
 
 class MoveOut(TicketOut):
-    became: str | None = Field(default=None, description="set when a recall past the limit became a no-show")
+    became: str | None = Field(
+        default=None, description="set when a recall past the limit became a no-show"
+    )
 
 
 class ServiceOut(BaseModel):

@@ -19,7 +19,11 @@ tag = Tag(name="auth", description="Users sign in with a password and get a toke
 bp = APIBlueprint("signin", __name__, abp_tags=[tag], abp_responses=ERRORS)
 
 
-@bp.post("/auth/login", summary="Sign in: a token for `Authorization: Bearer …`", responses={200: LoginOut})
+@bp.post(
+    "/auth/login",
+    summary="Sign in: a token for `Authorization: Bearer …`",
+    responses={200: LoginOut},
+)
 @limiter.limit("10 per minute; 100 per hour", key_func=lambda: _login_key())
 def sign_in(body: LoginIn) -> Any:
     state = hallq()
@@ -28,11 +32,18 @@ def sign_in(body: LoginIn) -> Any:
         result = login(session, body.username, body.password, now)
         if result is None:
             return error_response(
-                401, "bad_credentials", translate(N_("Wrong user name or password, or the account is disabled."))
+                401,
+                "bad_credentials",
+                translate(N_("Wrong user name or password, or the account is disabled.")),
             )
         token, user = result
         role, name = user.role, user.display_name or user.username
-    return {"token": token, "role": role, "name": name, "expires_at": (now + LOGIN_LIFETIME).isoformat()}
+    return {
+        "token": token,
+        "role": role,
+        "name": name,
+        "expires_at": (now + LOGIN_LIFETIME).isoformat(),
+    }
 
 
 def _login_key() -> str:
@@ -44,7 +55,9 @@ def _login_key() -> str:
     return f"{request.remote_addr}:{name if isinstance(name, str) else ''}"[:200]
 
 
-@bp.post("/auth/logout", summary="Sign out: the token stops working at once", security=[{"bearer": []}])
+@bp.post(
+    "/auth/logout", summary="Sign out: the token stops working at once", security=[{"bearer": []}]
+)
 @requires("admin", "supervisor", "clerk")
 def sign_out() -> Any:
     state = hallq()

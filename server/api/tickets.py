@@ -36,7 +36,9 @@ from hallq.server.queue.moves import cancel
 from hallq.server.queue.reads import ticket_payload, ticket_status
 
 tag = Tag(name="tickets", description="Issuing and following tickets")
-bp = APIBlueprint("tickets", __name__, abp_tags=[tag], abp_security=[{"bearer": []}], abp_responses=ERRORS)
+bp = APIBlueprint(
+    "tickets", __name__, abp_tags=[tag], abp_security=[{"bearer": []}], abp_responses=ERRORS
+)
 
 MAX_IDEMPOTENCY_KEY = 128
 
@@ -124,12 +126,18 @@ def get_ticket(path: TicketPath, query: TicketQuery) -> Any:
             row = lookups.ticket_row_by_token(session, query.token) if query.token else None
             if row is None or row.id != path.ticket_id:
                 # Same answer whether the ticket exists or the token is wrong.
-                raise NotFound("unknown_ticket", N_("There is no ticket %(ticket)s in this hall."), ticket=path.ticket_id)
+                raise NotFound(
+                    "unknown_ticket",
+                    N_("There is no ticket %(ticket)s in this hall."),
+                    ticket=path.ticket_id,
+                )
             hall_id = row.hall_id
         return ticket_status(session, state.hall(session, hall_id), state.estimator, row)
 
 
-@bp.post("/tickets/<int:ticket_id>/cancel", summary="Cancel a waiting ticket", responses={200: TicketOut})
+@bp.post(
+    "/tickets/<int:ticket_id>/cancel", summary="Cancel a waiting ticket", responses={200: TicketOut}
+)
 @requires(*STAFF)
 def cancel_ticket(path: TicketPath, body: CancelIn) -> Any:
     state = hallq()
@@ -137,4 +145,3 @@ def cancel_ticket(path: TicketPath, body: CancelIn) -> Any:
         result = cancel(session, hall(), caller().actor, path.ticket_id, state.clock(), body.reason)
     publish(result.events)
     return dict(ticket_payload(result.ticket))
-

@@ -91,7 +91,10 @@ def call_next(
         current = lookups.ticket_state(session, hall.id, counter.current_ticket_id)
         raise Conflict(
             "ticket_at_window",
-            N_("Ticket %(number)s is still at window %(counter)s: finish it, mark it no-show, requeue or transfer it first."),
+            N_(
+                "Ticket %(number)s is still at window %(counter)s: "
+                "finish it, mark it no-show, requeue or transfer it first."
+            ),
             number=current.number,
             counter=number,
         )
@@ -154,7 +157,9 @@ def call_next(
     ).rowcount
     if claimed != 1:  # cannot happen under the locks above; refuse rather than double-call
         raise Conflict("race_lost", N_("Another window took that ticket; press call again."))
-    session.execute(update(Counter).where(Counter.id == counter.id).values(current_ticket_id=chosen.ticket_id))
+    session.execute(
+        update(Counter).where(Counter.id == counter.id).values(current_ticket_id=chosen.ticket_id)
+    )
     ticket = lookups.ticket_state(session, hall.id, chosen.ticket_id)
     lookups.adjust_waiting(session, ticket.service_id, -1)
     ledger.append(
@@ -179,7 +184,9 @@ def call_next(
         ticket=ticket,
         explanation=explanation,
         events=[
-            TicketCalled(ticket, counter_number=number, zone_code=counter.zone_code, explanation=explanation),
+            TicketCalled(
+                ticket, counter_number=number, zone_code=counter.zone_code, explanation=explanation
+            ),
             CounterUpdated(
                 lookups.counter_state(replace(counter, current_ticket_id=ticket.id), ticket.number)
             ),

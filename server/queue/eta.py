@@ -94,7 +94,11 @@ class Estimator:
                 )
                 for sid, _code in services
             }
-        figures = _Figures(at=now, mean_minutes=mean, open_for={sid: by_code.get(code, 0) for sid, code in services})
+        figures = _Figures(
+            at=now,
+            mean_minutes=mean,
+            open_for={sid: by_code.get(code, 0) for sid, code in services},
+        )
         with self._lock:
             self._figures[hall.id] = figures
         return figures

@@ -133,10 +133,11 @@ def issue_ticket(
         )
 
     # The newest walk-in is last in its queue; others need counting.
-    if rank == rules.LOWEST_RANK:
-        position = waiting
-    else:
-        position = position_in_queue(session, service.id, rank, now, ticket_id)
+    position = (
+        waiting
+        if rank == rules.LOWEST_RANK
+        else position_in_queue(session, service.id, rank, now, ticket_id)
+    )
 
     ticket = TicketState(
         id=ticket_id,

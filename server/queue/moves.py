@@ -74,7 +74,9 @@ def _leave_window(session: Session, at: _AtWindow, *, served: bool) -> None:
     session.execute(update(Counter).where(Counter.id == at.counter.id).values(**values))
 
 
-def _log(session: Session, actor: Actor, at: _AtWindow, kind: str, now: dt.datetime, **payload: Any) -> None:
+def _log(
+    session: Session, actor: Actor, at: _AtWindow, kind: str, now: dt.datetime, **payload: Any
+) -> None:
     ledger.append(
         session,
         actor,
@@ -91,7 +93,9 @@ def _log(session: Session, actor: Actor, at: _AtWindow, kind: str, now: dt.datet
     )
 
 
-def recall(session: Session, hall: HallContext, actor: Actor, number: int, now: dt.datetime) -> MoveResult:
+def recall(
+    session: Session, hall: HallContext, actor: Actor, number: int, now: dt.datetime
+) -> MoveResult:
     at = _at_window(session, hall, actor, number)
     rules.check_move("recall", at.ticket.status, at.ticket.number)
     recalls_so_far = at.ticket.call_count - 1
@@ -109,20 +113,30 @@ def recall(session: Session, hall: HallContext, actor: Actor, number: int, now: 
     )
 
 
-def start(session: Session, hall: HallContext, actor: Actor, number: int, now: dt.datetime) -> MoveResult:
+def start(
+    session: Session, hall: HallContext, actor: Actor, number: int, now: dt.datetime
+) -> MoveResult:
     at = _at_window(session, hall, actor, number)
     status = rules.check_move("start", at.ticket.status, at.ticket.number)
-    session.execute(update(Ticket).where(Ticket.id == at.ticket.id).values(status=status, started_at=now))
+    session.execute(
+        update(Ticket).where(Ticket.id == at.ticket.id).values(status=status, started_at=now)
+    )
     ticket = replace(at.ticket, status=status, started_at=now)
-    waited = (at.ticket.called_at - at.ticket.queued_at).total_seconds() if at.ticket.called_at else None
+    waited = (
+        (at.ticket.called_at - at.ticket.queued_at).total_seconds() if at.ticket.called_at else None
+    )
     _log(session, actor, at, "ticket.started", now, waited_seconds=waited)
     return MoveResult(ticket, [TicketUpdated(ticket, "start"), _counter_event(at, current=ticket)])
 
 
-def finish(session: Session, hall: HallContext, actor: Actor, number: int, now: dt.datetime) -> MoveResult:
+def finish(
+    session: Session, hall: HallContext, actor: Actor, number: int, now: dt.datetime
+) -> MoveResult:
     at = _at_window(session, hall, actor, number)
     status = rules.check_move("finish", at.ticket.status, at.ticket.number)
-    session.execute(update(Ticket).where(Ticket.id == at.ticket.id).values(status=status, ended_at=now))
+    session.execute(
+        update(Ticket).where(Ticket.id == at.ticket.id).values(status=status, ended_at=now)
+    )
     _leave_window(session, at, served=True)
     ticket = replace(at.ticket, status=status, ended_at=now)
     service_seconds = (now - at.ticket.started_at).total_seconds() if at.ticket.started_at else None
@@ -131,19 +145,37 @@ def finish(session: Session, hall: HallContext, actor: Actor, number: int, now: 
     return MoveResult(ticket, [TicketUpdated(ticket, "finish"), _counter_event(at, current=None)])
 
 
-def no_show(session: Session, hall: HallContext, actor: Actor, number: int, now: dt.datetime) -> MoveResult:
+def no_show(
+    session: Session, hall: HallContext, actor: Actor, number: int, now: dt.datetime
+) -> MoveResult:
     at = _at_window(session, hall, actor, number)
     return _no_show(session, hall, actor, at, now, automatic=False)
 
 
 def _no_show(
-    session: Session, hall: HallContext, actor: Actor, at: _AtWindow, now: dt.datetime, *, automatic: bool
+    session: Session,
+    hall: HallContext,
+    actor: Actor,
+    at: _AtWindow,
+    now: dt.datetime,
+    *,
+    automatic: bool,
 ) -> MoveResult:
     status = rules.check_move("no_show", at.ticket.status, at.ticket.number)
-    session.execute(update(Ticket).where(Ticket.id == at.ticket.id).values(status=status, ended_at=now))
+    session.execute(
+        update(Ticket).where(Ticket.id == at.ticket.id).values(status=status, ended_at=now)
+    )
     _leave_window(session, at, served=False)
     ticket = replace(at.ticket, status=status, ended_at=now)
-    _log(session, actor, at, "ticket.no_show", now, automatic=automatic, call_count=at.ticket.call_count)
+    _log(
+        session,
+        actor,
+        at,
+        "ticket.no_show",
+        now,
+        automatic=automatic,
+        call_count=at.ticket.call_count,
+    )
     detail = {"automatic": automatic, "call_count": at.ticket.call_count}
     return MoveResult(
         ticket,
@@ -152,7 +184,9 @@ def _no_show(
     )
 
 
-def requeue(session: Session, hall: HallContext, actor: Actor, number: int, now: dt.datetime) -> MoveResult:
+def requeue(
+    session: Session, hall: HallContext, actor: Actor, number: int, now: dt.datetime
+) -> MoveResult:
     """Back to waiting, keeping its place: its queue time is left as it was."""
     at = _at_window(session, hall, actor, number)
     status = rules.check_move("requeue", at.ticket.status, at.ticket.number)
@@ -190,9 +224,13 @@ def transfer(
     """Same number, a new leg: to another service's queue (at its end), or to a window
     by name (called there before anyone else)."""
     if (to_service is None) == (to_counter is None):
-        raise Invalid("transfer_target", N_("Transfer to either a service or a window, not both or neither."))
+        raise Invalid(
+            "transfer_target", N_("Transfer to either a service or a window, not both or neither.")
+        )
     if note is not None and len(note) > MAX_NOTE:
-        raise Invalid("note_too_long", N_("The note is too long (at most %(max)s characters)."), max=MAX_NOTE)
+        raise Invalid(
+            "note_too_long", N_("The note is too long (at most %(max)s characters)."), max=MAX_NOTE
+        )
     at = _at_window(session, hall, actor, number)
     status = rules.check_move("transfer", at.ticket.status, at.ticket.number)
 
@@ -204,7 +242,11 @@ def transfer(
     else:
         assert to_counter is not None
         if to_counter == number:
-            raise Invalid("transfer_to_self", N_("The ticket is already at window %(counter)s."), counter=number)
+            raise Invalid(
+                "transfer_to_self",
+                N_("The ticket is already at window %(counter)s."),
+                counter=number,
+            )
         target = lookups.counter_by_number(session, hall.id, to_counter)
         target_counter_id = target.id
     lookups.lock_service_queues(session, {at.ticket.service_id, service_id})
@@ -239,7 +281,9 @@ def transfer(
         to_counter=to_counter,
         note=note,
         from_status=at.ticket.status,
-        served_seconds=(now - at.ticket.started_at).total_seconds() if at.ticket.started_at else None,
+        served_seconds=(now - at.ticket.started_at).total_seconds()
+        if at.ticket.started_at
+        else None,
     )
     # The new leg begins: logged with its own leg number and service for the reports.
     ledger.append(
@@ -260,7 +304,11 @@ def transfer(
     return MoveResult(
         ticket,
         [
-            TicketUpdated(ticket, "transfer", {"to_service": to_service, "to_counter": to_counter, "note": note}),
+            TicketUpdated(
+                ticket,
+                "transfer",
+                {"to_service": to_service, "to_counter": to_counter, "note": note},
+            ),
             _counter_event(at, current=None),
             QueueChanged(frozenset({at.ticket.service_id, service_id})),
         ],
@@ -268,7 +316,12 @@ def transfer(
 
 
 def cancel(
-    session: Session, hall: HallContext, actor: Actor, ticket_id: int, now: dt.datetime, reason: str | None = None
+    session: Session,
+    hall: HallContext,
+    actor: Actor,
+    ticket_id: int,
+    now: dt.datetime,
+    reason: str | None = None,
 ) -> MoveResult:
     if not actor.is_staff:
         raise Forbidden("staff_only", N_("Only staff can cancel a ticket."))
@@ -276,7 +329,9 @@ def cancel(
     lookups.lock_service_queues(session, [row.service_id])
     row = lookups.ticket_row(session, hall.id, ticket_id, lock=True)
     status = rules.check_move("cancel", row.status, row.number)
-    session.execute(update(Ticket).where(Ticket.id == ticket_id).values(status=status, ended_at=now))
+    session.execute(
+        update(Ticket).where(Ticket.id == ticket_id).values(status=status, ended_at=now)
+    )
     lookups.adjust_waiting(session, row.service_id, -1)
     ledger.append(
         session,
@@ -290,4 +345,6 @@ def cancel(
         reason=reason,
     )
     ticket = replace(lookups.ticket_state_of(row), status=status, ended_at=now)
-    return MoveResult(ticket, [TicketUpdated(ticket, "cancel"), QueueChanged(frozenset({row.service_id}))])
+    return MoveResult(
+        ticket, [TicketUpdated(ticket, "cancel"), QueueChanged(frozenset({row.service_id}))]
+    )

@@ -23,11 +23,15 @@ def find_ticket_id(session: Session, hall_id: int, ticket: int | str, business_d
         return ticket
     found = session.execute(
         select(Ticket.id).where(
-            Ticket.hall_id == hall_id, Ticket.business_day == business_day, Ticket.number == ticket.upper()
+            Ticket.hall_id == hall_id,
+            Ticket.business_day == business_day,
+            Ticket.number == ticket.upper(),
         )
     ).scalar()
     if found is None:
-        raise NotFound("unknown_ticket", N_("There is no ticket %(ticket)s in this hall."), ticket=ticket)
+        raise NotFound(
+            "unknown_ticket", N_("There is no ticket %(ticket)s in this hall."), ticket=ticket
+        )
     return found
 
 

@@ -137,16 +137,24 @@ def services_payload(
 def counters_payload(session: Session, hall: HallContext) -> list[wire.CounterPayload]:
     counters = lookups.all_counters(session, hall.id)
     current_ids = [c.current_ticket_id for c in counters if c.current_ticket_id is not None]
-    numbers = dict(
-        session.execute(select(Ticket.id, Ticket.number).where(Ticket.id.in_(current_ids))).all()
-    ) if current_ids else {}
+    numbers = (
+        dict(
+            session.execute(
+                select(Ticket.id, Ticket.number).where(Ticket.id.in_(current_ids))
+            ).all()
+        )
+        if current_ids
+        else {}
+    )
     return [
         counter_payload(lookups.counter_state(c, numbers.get(c.current_ticket_id or -1)))
         for c in counters
     ]
 
 
-def recent_calls(session: Session, hall: HallContext, now: dt.datetime, limit: int = 10) -> list[wire.CallPayload]:
+def recent_calls(
+    session: Session, hall: HallContext, now: dt.datetime, limit: int = 10
+) -> list[wire.CallPayload]:
     """Today's latest calls and recalls, newest first."""
     start_of_day = dt.datetime.combine(hall.business_day(now), dt.time(), tzinfo=hall.tz)
     rows = session.execute(
@@ -209,5 +217,7 @@ def ticket_status(
             eta = estimator.minutes(hall, t.service_id, position)
         else:
             position, eta = 1, 0
-    body.update(position=position, ahead=None if position is None else position - 1, eta_minutes=eta)
+    body.update(
+        position=position, ahead=None if position is None else position - 1, eta_minutes=eta
+    )
     return body

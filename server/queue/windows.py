@@ -106,7 +106,9 @@ def open_window(
             other=other,
             counter=number,
         )
-    _set(session, counter.id, state=OPEN, clerk_id=actor.user_id, state_since=now, pause_reason=None)
+    _set(
+        session, counter.id, state=OPEN, clerk_id=actor.user_id, state_since=now, pause_reason=None
+    )
     ledger.append(session, actor, "counter.opened", now, counter_id=counter.id, counter=number)
     # Opening a window changes the estimated waits of the services it serves.
     return [counter_updated(session, counter), _queue_changed(session, hall, counter)]
@@ -127,7 +129,9 @@ def close_window(
         ).scalar_one()
         raise Conflict(
             "ticket_at_window",
-            N_("Ticket %(number)s is still at window %(counter)s: finish, requeue or transfer it first."),
+            N_(
+                "Ticket %(number)s is still at window %(counter)s: finish, requeue or transfer it first."
+            ),
             number=current,
             counter=number,
         )
@@ -153,7 +157,9 @@ def close_window(
             reason="window closed",
         )
         events.append(
-            TicketUpdated(lookups.ticket_state(session, hall.id, ticket_id), "release", {"counter": number})
+            TicketUpdated(
+                lookups.ticket_state(session, hall.id, ticket_id), "release", {"counter": number}
+            )
         )
     _set(session, counter.id, state=CLOSED, clerk_id=None, state_since=now, pause_reason=None)
     ledger.append(
@@ -178,14 +184,27 @@ def pause_window(
     if not reason:
         raise Invalid("reason_required", N_("Say why the window pauses (a short reason)."))
     if len(reason) > MAX_REASON:
-        raise Invalid("reason_too_long", N_("The reason is too long (at most %(max)s characters)."), max=MAX_REASON)
+        raise Invalid(
+            "reason_too_long",
+            N_("The reason is too long (at most %(max)s characters)."),
+            max=MAX_REASON,
+        )
     counter = lookups.counter_by_number(session, hall.id, number, lock=True)
     clerk = guard(actor, counter)
     if counter.state == PAUSED:
-        raise Conflict("already_paused", N_("Window %(counter)s is already paused."), counter=number)
+        raise Conflict(
+            "already_paused", N_("Window %(counter)s is already paused."), counter=number
+        )
     _set(session, counter.id, state=PAUSED, pause_reason=reason, state_since=now)
     ledger.append(
-        session, actor, "counter.paused", now, counter_id=counter.id, user_id=clerk, counter=number, reason=reason
+        session,
+        actor,
+        "counter.paused",
+        now,
+        counter_id=counter.id,
+        user_id=clerk,
+        counter=number,
+        reason=reason,
     )
     return [counter_updated(session, counter), _queue_changed(session, hall, counter)]
 

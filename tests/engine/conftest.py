@@ -12,7 +12,8 @@ from hallq.server.hall_config import parse_hall_config
 from tests.support.hall import FakeClock, Hall, build_hall
 
 # A hall made for races: ten windows that all serve the same services, in two tiers.
-RACE_HALL = """
+RACE_HALL = (
+    """
 [hall]
 code = "race-hall"
 timezone = "Asia/Hong_Kong"
@@ -68,19 +69,22 @@ thu = ["00:00-24:00"]
 fri = ["00:00-24:00"]
 sat = ["00:00-24:00"]
 sun = ["00:00-24:00"]
-""" + "".join(
-    f"""
+"""
+    + "".join(
+        f"""
 [[counters]]
 number = {n}
 zone = "A"
 profile = [["alpha", "beta"], ["gamma"]]
 """
-    for n in range(1, 11)
-) + """
+        for n in range(1, 11)
+    )
+    + """
 [[devices]]
 name = "kiosk-1"
 kind = "kiosk"
 """
+)
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

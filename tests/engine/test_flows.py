@@ -27,7 +27,9 @@ def issue(hall: Hall, clock: FakeClock, service: str = PROPERTY, **kw: Any) -> A
         return issue_ticket(s, hall.context, actor, service_code=service, now=clock(), **kw)
 
 
-def act(hall: Hall, clock: FakeClock, fn: Any, window: int, *args: Any, actor: Any = None, **kw: Any) -> Any:
+def act(
+    hall: Hall, clock: FakeClock, fn: Any, window: int, *args: Any, actor: Any = None, **kw: Any
+) -> Any:
     with hall.db.writing() as s:
         return fn(s, hall.context, actor or hall.clerk(window), window, *args, clock(), **kw)
 
@@ -43,7 +45,9 @@ def call(hall: Hall, clock: FakeClock, window: int, actor: Any = None) -> Any:
 
 def log_kinds(hall: Hall, ticket_id: int) -> list[str]:
     with hall.db.reading() as s:
-        return list(s.scalars(select(Event.kind).where(Event.ticket_id == ticket_id).order_by(Event.id)))
+        return list(
+            s.scalars(select(Event.kind).where(Event.ticket_id == ticket_id).order_by(Event.id))
+        )
 
 
 def test_a_ticket_from_issue_to_done_is_logged_step_by_step(hall: Hall, clock: FakeClock) -> None:
@@ -72,7 +76,9 @@ def test_a_ticket_from_issue_to_done_is_logged_step_by_step(hall: Hall, clock: F
     # Who, where, from which device, and the figures reports need.
     assert finished.user_id == hall.users["clerk1"] and finished.counter_id is not None
     assert finished.payload["service_seconds"] == 300
-    assert called_ev.payload["waited_seconds"] == 120 and called_ev.payload["explanation"]["tier"] == 1
+    assert (
+        called_ev.payload["waited_seconds"] == 120 and called_ev.payload["explanation"]["tier"] == 1
+    )
     with hall.db.reading() as s:
         issued_ev = s.execute(select(Event).where(Event.kind == "ticket.issued")).scalar_one()
     assert issued_ev.device_id == hall.devices["kiosk-1"]
@@ -148,7 +154,9 @@ def test_requeue_keeps_its_place(hall: Hall, clock: FakeClock) -> None:
     assert call(hall, clock, 1).ticket.number == "A001"  # first again, ahead of A002
 
 
-def test_transfer_to_a_service_is_a_new_leg_at_the_end_of_its_queue(hall: Hall, clock: FakeClock) -> None:
+def test_transfer_to_a_service_is_a_new_leg_at_the_end_of_its_queue(
+    hall: Hall, clock: FakeClock
+) -> None:
     issue(hall, clock, CONSULT)  # D001 waits for consultation already
     clock.advance(10)
     a = issue(hall, clock)
@@ -165,7 +173,9 @@ def test_transfer_to_a_service_is_a_new_leg_at_the_end_of_its_queue(hall: Hall, 
     assert second.ticket.number == "A001" and second.ticket.leg == 2
     with hall.db.reading() as s:
         legs = s.execute(
-            select(Event.kind, Event.leg, Event.service_id).where(Event.ticket_id == a.ticket.id).order_by(Event.id)
+            select(Event.kind, Event.leg, Event.service_id)
+            .where(Event.ticket_id == a.ticket.id)
+            .order_by(Event.id)
         ).all()
     assert [(k, leg) for k, leg, _ in legs] == [
         ("ticket.issued", 1),
@@ -178,7 +188,9 @@ def test_transfer_to_a_service_is_a_new_leg_at_the_end_of_its_queue(hall: Hall, 
     assert legs[0].service_id != legs[-1].service_id
 
 
-def test_transfer_to_a_window_is_called_there_first_and_only_there(hall: Hall, clock: FakeClock) -> None:
+def test_transfer_to_a_window_is_called_there_first_and_only_there(
+    hall: Hall, clock: FakeClock
+) -> None:
     for _ in range(3):
         issue(hall, clock)
         clock.advance(5)
@@ -282,7 +294,9 @@ def call_and_finish(hall: Hall, clock: FakeClock, window: int) -> str:
     return number
 
 
-def test_ratings_one_per_ticket_and_a_follow_up_for_low_scores(hall: Hall, clock: FakeClock) -> None:
+def test_ratings_one_per_ticket_and_a_follow_up_for_low_scores(
+    hall: Hall, clock: FakeClock
+) -> None:
     issue(hall, clock)
     issue(hall, clock)
     open_window(hall, clock, 1)
@@ -322,7 +336,9 @@ def test_the_event_log_cannot_be_rewritten(hall: Hall, clock: FakeClock) -> None
         assert s.scalars(select(Event.kind)).all() == ["ticket.issued"]
 
 
-def test_estimated_wait_follows_recent_service_times_and_open_windows(hall: Hall, clock: FakeClock) -> None:
+def test_estimated_wait_follows_recent_service_times_and_open_windows(
+    hall: Hall, clock: FakeClock
+) -> None:
     estimator = Estimator(hall.db.reading, ttl=0)
     for _ in range(4):
         issue(hall, clock)
@@ -362,7 +378,9 @@ def test_counter_row_points_at_the_current_and_last_ticket(hall: Hall, clock: Fa
     act(hall, clock, moves.start, 1)
     act(hall, clock, moves.finish, 1)
     with hall.db.reading() as s:
-        row = s.execute(select(Counter.current_ticket_id, Counter.last_ticket_id).where(Counter.number == 1)).one()
+        row = s.execute(
+            select(Counter.current_ticket_id, Counter.last_ticket_id).where(Counter.number == 1)
+        ).one()
     assert row == (None, t.id)
 
 

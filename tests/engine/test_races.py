@@ -93,20 +93,38 @@ def test_ten_windows_racing_call_each_ticket_once_in_the_design_order(race_hall:
     # Time stands still while the windows race, so the design's order is a fixed sort.
     with race_hall.db.reading() as session:
         rows = session.execute(
-            select(Ticket.id, Ticket.number, Ticket.priority, Ticket.queued_at, Ticket.issued_at, Service.code, Service.target_wait)
-            .join(Service, Service.id == Ticket.service_id)
+            select(
+                Ticket.id,
+                Ticket.number,
+                Ticket.priority,
+                Ticket.queued_at,
+                Ticket.issued_at,
+                Service.code,
+                Service.target_wait,
+            ).join(Service, Service.id == Ticket.service_id)
         ).all()
     tier = {"alpha": 1, "beta": 1, "gamma": 2}
     expected = sorted(
         rows,
         key=lambda r: rules.Candidate(
-            r.id, r.number, r.code, r.priority, r.queued_at, r.issued_at, False, tier[r.code], 1.0, r.target_wait
+            r.id,
+            r.number,
+            r.code,
+            r.priority,
+            r.queued_at,
+            r.issued_at,
+            False,
+            tier[r.code],
+            1.0,
+            r.target_wait,
         ).order_key(clock()),
     )
 
     for window in range(1, 11):
         with race_hall.db.writing() as session:
-            windows.open_window(session, race_hall.context, race_hall.clerk(window), window, clock())
+            windows.open_window(
+                session, race_hall.context, race_hall.clerk(window), window, clock()
+            )
 
     barrier = threading.Barrier(10)
 
@@ -131,9 +149,13 @@ def test_ten_windows_racing_call_each_ticket_once_in_the_design_order(race_hall:
     assert sum(served) == 500
     assert sum(1 for s in served if s > 0) >= 5  # the windows really raced
     with race_hall.db.reading() as session:
-        calls = session.execute(
-            select(Event.ticket_id).where(Event.kind == "ticket.called").order_by(Event.id)
-        ).scalars().all()
+        calls = (
+            session.execute(
+                select(Event.ticket_id).where(Event.kind == "ticket.called").order_by(Event.id)
+            )
+            .scalars()
+            .all()
+        )
         statuses = Tally(session.execute(select(Ticket.status)).scalars().all())
     assert len(calls) == 500 and len(set(calls)) == 500  # each once: no double calls
     assert statuses == {"done": 500}  # none skipped
@@ -145,7 +167,9 @@ def test_issuing_and_calling_at_once_loses_and_repeats_nothing(race_hall: Hall) 
     clock = FakeClock(dt.datetime.now(dt.UTC))
     for window in range(1, 6):
         with race_hall.db.writing() as session:
-            windows.open_window(session, race_hall.context, race_hall.clerk(window), window, clock())
+            windows.open_window(
+                session, race_hall.context, race_hall.clerk(window), window, clock()
+            )
     stop = threading.Event()
     issued: list[str] = []
     lock = threading.Lock()
@@ -185,7 +209,11 @@ def test_issuing_and_calling_at_once_loses_and_repeats_nothing(race_hall: Hall) 
 
     assert len(issued) == 360 and len(set(issued)) == 360
     with race_hall.db.reading() as session:
-        calls = session.execute(select(Event.ticket_id).where(Event.kind == "ticket.called")).scalars().all()
+        calls = (
+            session.execute(select(Event.ticket_id).where(Event.kind == "ticket.called"))
+            .scalars()
+            .all()
+        )
         statuses = Tally(session.execute(select(Ticket.status)).scalars().all())
     assert len(calls) == len(set(calls)) == 360
     assert statuses == {"no_show": 360}

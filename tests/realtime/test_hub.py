@@ -35,11 +35,15 @@ def app(hall: Hall, tmp_path) -> Flask:
 
 def connect(app: Flask, token: str | None) -> Any:
     socketio = app.extensions["socketio"]
-    return socketio.test_client(app, namespace=wire.NAMESPACE, auth={"token": token} if token else None)
+    return socketio.test_client(
+        app, namespace=wire.NAMESPACE, auth={"token": token} if token else None
+    )
 
 
 def login(client: Any, name: str) -> dict[str, str]:
-    token = client.post("/api/v1/auth/login", json={"username": name, "password": PASSWORD}).get_json()["token"]
+    token = client.post(
+        "/api/v1/auth/login", json={"username": name, "password": PASSWORD}
+    ).get_json()["token"]
     return {"Authorization": f"Bearer {token}"}
 
 
@@ -62,14 +66,22 @@ def test_join_gets_snapshot_then_every_delta_in_seq_order(app: Flask, hall: Hall
 
     kiosk = {"Authorization": f"Bearer {hall.tokens['kiosk-1']}"}
     for _ in range(3):
-        assert http.post("/api/v1/tickets", json={"service": "property-transfer"}, headers=kiosk).status_code == 201
+        assert (
+            http.post(
+                "/api/v1/tickets", json={"service": "property-transfer"}, headers=kiosk
+            ).status_code
+            == 201
+        )
     clerk = login(http, "clerk1")
     assert http.post("/api/v1/counters/1/open", headers=clerk).status_code == 200
     assert http.post("/api/v1/counters/1/call-next", headers=clerk).status_code == 200
     assert http.post("/api/v1/counters/1/recall", headers=clerk).status_code == 200
     assert http.post("/api/v1/counters/1/start", headers=clerk).status_code == 200
     assert http.post("/api/v1/counters/1/finish", headers=clerk).status_code == 200
-    assert http.post("/api/v1/counters/1/pause", json={"reason": "午膳"}, headers=clerk).status_code == 200
+    assert (
+        http.post("/api/v1/counters/1/pause", json={"reason": "午膳"}, headers=clerk).status_code
+        == 200
+    )
 
     deltas = events(display)
     seqs = [data["seq"] for _, data in deltas]
@@ -96,11 +108,15 @@ def test_state_request_sends_a_fresh_snapshot(app: Flask, hall: Hall) -> None:
     http = app.test_client()
     sock = connect(app, hall.tokens["kiosk-1"])
     events(sock)
-    http.post("/api/v1/tickets", json={"service": "consultation"}, headers={"Authorization": f"Bearer {hall.tokens['kiosk-1']}"})
+    http.post(
+        "/api/v1/tickets",
+        json={"service": "consultation"},
+        headers={"Authorization": f"Bearer {hall.tokens['kiosk-1']}"},
+    )
     events(sock)
     ack = sock.emit(wire.STATE_REQUEST, {}, namespace=wire.NAMESPACE, callback=True)
     assert ack == {"ok": True}
-    (name, snap), = events(sock)
+    ((name, snap),) = events(sock)
     assert name == wire.STATE
     assert {s["code"]: s["waiting"] for s in snap["services"]}["consultation"] == 1
     assert snap["seq"] == 2  # ticket.issued + queue.updated so far
@@ -114,8 +130,16 @@ def test_a_bad_token_cannot_join(app: Flask) -> None:
 def test_agents_report_device_status_and_ratings(app: Flask, hall: Hall) -> None:
     http = app.test_client()
     pad = connect(app, hall.tokens["counter-1"])
-    assert pad.emit(wire.DEVICE_STATUS, {"status": "pad_offline", "detail": "USB"}, namespace=wire.NAMESPACE, callback=True) == {"ok": True}
-    assert pad.emit(wire.DEVICE_STATUS, "nonsense", namespace=wire.NAMESPACE, callback=True)["ok"] is False
+    assert pad.emit(
+        wire.DEVICE_STATUS,
+        {"status": "pad_offline", "detail": "USB"},
+        namespace=wire.NAMESPACE,
+        callback=True,
+    ) == {"ok": True}
+    assert (
+        pad.emit(wire.DEVICE_STATUS, "nonsense", namespace=wire.NAMESPACE, callback=True)["ok"]
+        is False
+    )
     kiosk_headers = {"Authorization": f"Bearer {hall.tokens['kiosk-1']}"}
     http.post("/api/v1/tickets", json={"service": "property-transfer"}, headers=kiosk_headers)
     clerk = login(http, "clerk1")
@@ -123,11 +147,17 @@ def test_agents_report_device_status_and_ratings(app: Flask, hall: Hall) -> None
     http.post("/api/v1/counters/1/call-next", headers=clerk)
     http.post("/api/v1/counters/1/start", headers=clerk)
     http.post("/api/v1/counters/1/finish", headers=clerk)
-    ack = pad.emit(wire.RATING_SUBMIT, {"ticket": "A001", "score": 2}, namespace=wire.NAMESPACE, callback=True)
+    ack = pad.emit(
+        wire.RATING_SUBMIT, {"ticket": "A001", "score": 2}, namespace=wire.NAMESPACE, callback=True
+    )
     assert ack["ok"] is True and ack["follow_up"] is not None
-    again = pad.emit(wire.RATING_SUBMIT, {"ticket": "A001", "score": 5}, namespace=wire.NAMESPACE, callback=True)
+    again = pad.emit(
+        wire.RATING_SUBMIT, {"ticket": "A001", "score": 5}, namespace=wire.NAMESPACE, callback=True
+    )
     assert again["ok"] is False and again["error"] == "already_rated"
     assert "已" in again["message"]  # said in the hall's language
     kiosk = connect(app, hall.tokens["kiosk-1"])
-    refused = kiosk.emit(wire.RATING_SUBMIT, {"ticket": "A001", "score": 5}, namespace=wire.NAMESPACE, callback=True)
+    refused = kiosk.emit(
+        wire.RATING_SUBMIT, {"ticket": "A001", "score": 5}, namespace=wire.NAMESPACE, callback=True
+    )
     assert refused["ok"] is False

@@ -74,7 +74,9 @@ class Hall:
         )
 
 
-def build_hall(url: str, *, demo: bool = True, config: HallConfig | None = None, **db_options: Any) -> Hall:
+def build_hall(
+    url: str, *, demo: bool = True, config: HallConfig | None = None, **db_options: Any
+) -> Hall:
     """Migrate an empty database, load the hall, add users (admin, supervisor, one clerk per
     window: ``clerk<N>``, password ``PASSWORD``) and give every device a token."""
     database = Database(url, **db_options)
@@ -91,7 +93,9 @@ def build_hall(url: str, *, demo: bool = True, config: HallConfig | None = None,
         # One slow hash for all: argon2 per user would make every test pay for it.
         hashed = hash_password(PASSWORD)
         for name, role in names:
-            user = User(hall_id=hall.id, username=name, role=role, password_hash=hashed, created_at=now)
+            user = User(
+                hall_id=hall.id, username=name, role=role, password_hash=hashed, created_at=now
+            )
             session.add(user)
             session.flush()
             hall_out["users"][name] = user.id

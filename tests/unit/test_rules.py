@@ -46,7 +46,8 @@ def test_final_states_have_no_way_out() -> None:
 
 
 @pytest.mark.parametrize(
-    ("seq", "number"), [(1, "A001"), (23, "A023"), (999, "A999"), (1000, "A1000"), (12345, "A12345")]
+    ("seq", "number"),
+    [(1, "A001"), (23, "A023"), (999, "A999"), (1000, "A1000"), (12345, "A12345")],
 )
 def test_numbers_have_at_least_three_digits_and_are_never_cut(seq: int, number: str) -> None:
     assert rules.format_number("A", seq) == number
@@ -84,18 +85,24 @@ def cand(
 
 
 def test_transferred_here_comes_before_everything() -> None:
-    chosen, why = rules.choose([cand(1, priority="priority", waited=60), cand(2, here=True, waited=1, tier=2)], T0)
+    chosen, why = rules.choose(
+        [cand(1, priority="priority", waited=60), cand(2, here=True, waited=1, tier=2)], T0
+    )
     assert chosen.ticket_id == 2
     assert why["decided_by"] == "transferred_here"
 
 
 def test_priority_class_before_tier() -> None:
-    chosen, why = rules.choose([cand(1, tier=1, waited=50), cand(2, priority="priority", tier=2, waited=1)], T0)
+    chosen, why = rules.choose(
+        [cand(1, tier=1, waited=50), cand(2, priority="priority", tier=2, waited=1)], T0
+    )
     assert chosen.ticket_id == 2 and why["decided_by"] == "priority"
     # Green channel before appointments, appointments before walk-ins.
     chosen, _ = rules.choose([cand(3, priority="appointment"), cand(4, priority="priority")], T0)
     assert chosen.ticket_id == 4
-    chosen, _ = rules.choose([cand(5, priority="normal", waited=99), cand(6, priority="appointment")], T0)
+    chosen, _ = rules.choose(
+        [cand(5, priority="normal", waited=99), cand(6, priority="appointment")], T0
+    )
     assert chosen.ticket_id == 6
 
 
@@ -140,5 +147,7 @@ def test_choose_needs_candidates() -> None:
     ("position", "mean", "open_windows", "expected"),
     [(1, 5.0, 1, 5), (4, 5.0, 2, 10), (3, 2.5, 2, 4), (0, 5.0, 1, 0), (5, 5.0, 0, None)],
 )
-def test_estimated_wait(position: int, mean: float, open_windows: int, expected: int | None) -> None:
+def test_estimated_wait(
+    position: int, mean: float, open_windows: int, expected: int | None
+) -> None:
     assert rules.estimated_wait_minutes(position, mean, open_windows) == expected

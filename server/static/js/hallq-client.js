@@ -1,0 +1,140 @@
+/*
+ * HallQClient: a screen's view of the hall, kept live over Socket.IO. No build step.
+ *
+ * Needs /static/vendor/socket.io.min.js loaded first. A screen uses it like this:
+ *
+ *   var hall = new HallQClient({token: deviceOrLoginToken});
+ *   hall.on("state", function (state) { render(state); });        // snapshot, and after a resync
+ *   hall.on("ticket.called", function (call, state) { flash(call); });
+ *   hall.on("change", function (state) { render(state); });       // after every delta
+ *   hall.on("error", function (err) { showOffline(err); });
+ *   hall.connect();
+ *
+ * The client keeps `hall.state` (the wire contract's StatePayload) up to date: services'
+ * queues from queue.updated, windows from counter.updated, recent calls from ticket.called.
+ * Every delta carries the hall's `seq`; one that does not follow the last means something was
+ * missed, and the client asks for a fresh snapshot (state.request) instead of guessing.
+ * Deltas older than the snapshot are ignored.
+ *
+ * HallQClient.api(path, {method, body, token}) calls the REST API and throws an Error with
+ * the server's {code, message} on a refusal.
+ */
+(function (global) {
+  "use strict";
+
+  var NAMESPACE = "/hall";
+  var RECENT_CALLS = 10;
+
+  function HallQClient(options) {
+    this.token = options.token;
+    this.url = options.url || "";
+    this.state = null;
+    this.seq = 0;
+    this.socket = null;
+    this.handlers = {};
+    this.resyncs = 0;
+  }
+
+  HallQClient.prototype.on = function (name, fn) {
+    (this.handlers[name] = this.handlers[name] || []).push(fn);
+    return this;
+  };
+
+  HallQClient.prototype._fire = function (name) {
+    var args = Array.prototype.slice.call(arguments, 1);
+    (this.handlers[name] || []).forEach(function (fn) {
+      try {
+        fn.apply(null, args);
+      } catch (err) {
+        global.console && global.console.error(err);
+      }
+    });
+  };
+
+  HallQClient.prototype.connect = function () {
+    var self = this;
+    var socket = global.io(this.url + NAMESPACE, {
+      auth: {token: this.token},
+      transports: ["websocket"],
+      reconnectionDelayMax: 5000,
+    });
+    this.socket = socket;
+    socket.on("joined", function (who) { self.who = who; self._fire("joined", who); });
+    socket.on("state", function (state) {
+      self.state = state;
+      self.seq = state.seq;
+      self._fire("state", state);
+      self._fire("change", state);
+    });
+    socket.on("connect_error", function (err) { self._fire("error", err); });
+    socket.on("disconnect", function (reason) { self._fire("offline", reason); });
+    ["ticket.issued", "ticket.called", "ticket.updated", "counter.updated", "queue.updated", "hall.updated"]
+      .forEach(function (name) {
+        socket.on(name, function (data) { self._delta(name, data); });
+      });
+    return this;
+  };
+
+  HallQClient.prototype.close = function () {
+    if (this.socket) this.socket.close();
+  };
+
+  HallQClient.prototype.resync = function () {
+    this.resyncs += 1;
+    if (this.socket) this.socket.emit("state.request", {});
+  };
+
+  HallQClient.prototype._delta = function (name, data) {
+    if (!this.state || data.seq <= this.seq) return; // before the snapshot: already in it
+    if (data.seq !== this.seq + 1) {
+      this.resync();
+      return;
+    }
+    this.seq = data.seq;
+    this.state.seq = data.seq;
+    apply(this.state, name, data);
+    this._fire(name, data, this.state);
+    this._fire("change", this.state);
+  };
+
+  function apply(state, name, data) {
+    if (name === "queue.updated") {
+      data.services.forEach(function (fresh) {
+        var i = state.services.findIndex(function (s) { return s.code === fresh.code; });
+        if (i >= 0) state.services[i] = fresh;
+        else state.services.push(fresh);
+      });
+    } else if (name === "counter.updated") {
+      var j = state.counters.findIndex(function (c) { return c.number === data.counter.number; });
+      if (j >= 0) state.counters[j] = data.counter;
+      else state.counters.push(data.counter);
+    } else if (name === "ticket.called") {
+      state.recent_calls.unshift(data);
+      state.recent_calls.length = Math.min(state.recent_calls.length, RECENT_CALLS);
+    }
+  }
+
+  HallQClient.api = async function (path, options) {
+    options = options || {};
+    var headers = {"Accept": "application/json"};
+    if (options.token) headers["Authorization"] = "Bearer " + options.token;
+    if (options.body !== undefined) headers["Content-Type"] = "application/json";
+    var lang = global.document && global.document.documentElement.lang;
+    if (lang) headers["Accept-Language"] = lang;
+    var response = await global.fetch(path, {
+      method: options.method || "GET",
+      headers: headers,
+      body: options.body === undefined ? undefined : JSON.stringify(options.body),
+    });
+    var body = response.status === 204 ? null : await response.json();
+    if (!response.ok) {
+      var error = new Error((body && body.error && body.error.message) || response.statusText);
+      error.code = body && body.error && body.error.code;
+      error.status = response.status;
+      throw error;
+    }
+    return body;
+  };
+
+  global.HallQClient = HallQClient;
+})(window);
