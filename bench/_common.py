@@ -358,6 +358,7 @@ def fill_waiting(hall: Hall, service_code: str, count: int, *, batch: int = 5000
     now = dt.datetime.now(dt.UTC)
     day = ctx.business_day(now)
     with hall.db.writing() as session:
+        dialect = session.get_bind().dialect.name
         service = session.execute(
             select(Service.id, Service.prefix).where(
                 Service.hall_id == ctx.id, Service.code == service_code
@@ -399,9 +400,16 @@ def fill_waiting(hall: Hall, service_code: str, count: int, *, batch: int = 5000
                         "status_token": secrets.token_urlsafe(16),
                     }
                 )
-            session.execute(insert(Ticket.__table__), tickets)
+            if dialect == "postgresql":
+                # COPY: a few times faster than any INSERT for 100,000 rows.
+                columns = list(tickets[0])
+                raw = session.connection().connection.driver_connection
+                with raw.cursor() as cur, cur.copy(f"COPY tickets ({', '.join(columns)}) FROM STDIN") as copy:
+                    for row in tickets:
+                        copy.write_row([row[c] for c in columns])
+            else:
+                session.execute(insert(Ticket.__table__), tickets)
         # Their log rows, made by the database from the rows just inserted.
-        dialect = session.get_bind().dialect.name
         json_object = "json_build_object" if dialect == "postgresql" else "json_object"
         session.execute(
             text(
