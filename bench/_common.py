@@ -73,7 +73,9 @@ def print_table(headers: Sequence[str], rows: Iterable[Sequence[Any]], indent: s
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
 
     def line(row: Sequence[str]) -> str:
-        parts = [row[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(row[1:], widths[1:], strict=True)]
+        parts = [row[0].ljust(widths[0])] + [
+            c.rjust(w) for c, w in zip(row[1:], widths[1:], strict=True)
+        ]
         return indent + "  ".join(parts).rstrip()
 
     print(line(cells[0]))
@@ -247,7 +249,9 @@ class Http:
                     raise
         raise AssertionError("unreachable")
 
-    def post(self, path: str, body: Any = None, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
+    def post(
+        self, path: str, body: Any = None, headers: dict[str, str] | None = None
+    ) -> tuple[int, bytes]:
         return self.request("POST", path, body if body is not None else {}, headers)
 
     def json(self, method: str, path: str, body: Any = None, expect: Sequence[int] = (200,)) -> Any:
@@ -404,7 +408,10 @@ def fill_waiting(hall: Hall, service_code: str, count: int, *, batch: int = 5000
                 # COPY: a few times faster than any INSERT for 100,000 rows.
                 columns = list(tickets[0])
                 raw = session.connection().connection.driver_connection
-                with raw.cursor() as cur, cur.copy(f"COPY tickets ({', '.join(columns)}) FROM STDIN") as copy:
+                with (
+                    raw.cursor() as cur,
+                    cur.copy(f"COPY tickets ({', '.join(columns)}) FROM STDIN") as copy,
+                ):
                     for row in tickets:
                         copy.write_row([row[c] for c in columns])
             else:
@@ -419,7 +426,13 @@ def fill_waiting(hall: Hall, service_code: str, count: int, *, batch: int = 5000
                 "'appointment', NULL, 'business_day', CAST(:day AS TEXT)) "
                 "FROM tickets WHERE service_id = :service AND business_day = :bday AND seq >= :first"
             ),
-            {"device": kiosk, "day": day.isoformat(), "service": service.id, "bday": day, "first": first},
+            {
+                "device": kiosk,
+                "day": day.isoformat(),
+                "service": service.id,
+                "bday": day,
+                "first": first,
+            },
         )
         last_seq = first + count - 1
         if last is None:

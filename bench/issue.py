@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import (  # noqa: E402
+from _common import (
     API,
     DB_CHOICES,
     CpuMeter,
@@ -171,18 +171,24 @@ def open_loop(
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--db", choices=DB_CHOICES, default="sqlite")
     parser.add_argument("--clients", type=int, default=20, help="concurrent kiosks (connections)")
     parser.add_argument("--seconds", type=float, default=10.0, help="length of each phase")
-    parser.add_argument("--rate", type=float, default=300.0, help="open loop: presses a second offered")
+    parser.add_argument(
+        "--rate", type=float, default=300.0, help="open loop: presses a second offered"
+    )
     parser.add_argument(
         "--arrivals",
         choices=("poisson", "even"),
         default="poisson",
         help="open loop: random (Poisson) or evenly spaced presses",
     )
-    parser.add_argument("--warmup", type=float, default=2.0, help="seconds of closed loop first, not counted")
+    parser.add_argument(
+        "--warmup", type=float, default=2.0, help="seconds of closed loop first, not counted"
+    )
     args = parser.parse_args(argv)
     # Client threads mostly wait on sockets; a short switch interval keeps one thread's
     # Python work from delaying another's reading of a response by up to 5 ms.
@@ -197,7 +203,11 @@ def main(argv: list[str] | None = None) -> None:
     )
     with hall_server(args.db) as setup:
         services = [s.code for s in setup.hall.config.services]
-        tokens = [setup.hall.tokens[name] for name in sorted(setup.hall.tokens) if name.startswith("kiosk")]
+        tokens = [
+            setup.hall.tokens[name]
+            for name in sorted(setup.hall.tokens)
+            if name.startswith("kiosk")
+        ]
         kiosks = [
             Kiosk(setup.url, tokens[i % len(tokens)], services[i % len(services)])
             for i in range(args.clients)

@@ -16,6 +16,7 @@ from flask_openapi3 import Info, OpenAPI, Server
 from hallq.server import db as dbmod
 from hallq.server import wire
 from hallq.server.queue.eta import Estimator
+from hallq.server.queue.events import HallChanged
 from hallq.server.queue.hall import HallContext, load_hall
 
 HERE = Path(__file__).parent
@@ -43,6 +44,10 @@ class HallQ:
             return cached[1]
         hall = load_hall(session, hall_id)
         self.halls[hall_id] = (now, hall)
+        if cached is not None and cached[1].loaded_at != hall.loaded_at and self.hub is not None:
+            # `hallq init` reloaded the hall file while we ran: tell the screens.
+            self.estimator.invalidate(hall_id)
+            self.hub.publish(hall, [HallChanged(hall_id)])
         return hall
 
 

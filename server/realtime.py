@@ -37,6 +37,7 @@ from hallq.server.queue.eta import Estimator
 from hallq.server.queue.events import (
     CounterUpdated,
     DomainEvent,
+    HallChanged,
     QueueChanged,
     RatingStored,
     TicketCalled,
@@ -176,6 +177,8 @@ class Hub:
                 out.append((wire.COUNTER_UPDATED, {"counter": event.counter.number}))
             elif isinstance(event, QueueChanged):
                 queues |= event.service_ids
+            elif isinstance(event, HallChanged):
+                out.append((wire.HALL_UPDATED, {"hall": hall.public()}))
             elif isinstance(event, RatingStored):
                 continue  # for the back office (a later screen), not for the lobby
         # Read the figures now, under the lock, so they are never older than ones sent before.

@@ -86,13 +86,50 @@ def register_error_handlers(app: Flask) -> None:
     @app.before_request
     def _json_bodies_only() -> Response | None:
         # A body must be JSON; say so (415/400) instead of letting it pass as "missing".
-        if request.method in ("POST", "PUT", "PATCH") and request.path.startswith(wire.API_PREFIX):
+        if not request.path.startswith(wire.API_PREFIX):
+            return None
+        for name, values in request.args.lists():
+            if _has_nul(values):
+                return _nul_refused(name)
+        if request.method in ("POST", "PUT", "PATCH"):
             if not request.content_length:
                 return None
             if not request.is_json:
                 return error_response(415, "unsupported_media_type", translate(_HTTP_CODES[415][1]))
-            if request.get_json(silent=True) is None:
+            try:
+                body = request.get_json(silent=True)
+            except RecursionError:  # nested deeper than the parser goes
+                body = None
+            if body is None:
                 return error_response(
                     400, "malformed_json", translate(N_("The request body is not valid JSON."))
                 )
+            if _has_nul(body):
+                return _nul_refused("body")
         return None
+
+
+def _has_nul(value: Any) -> bool:
+    """A NUL character in any string of a JSON value (PostgreSQL cannot store one)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
+def _nul_refused(field: str) -> Response:
+    problem = "text may not contain NUL characters"
+    return error_response(
+        422,
+        "invalid_request",
+        translate(N_("The request is not valid: %(problems)s"), problems=problem),
+        problems=[{"field": field, "problem": problem}],
+    )

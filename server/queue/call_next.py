@@ -157,8 +157,11 @@ def call_next(
     ).rowcount
     if claimed != 1:  # cannot happen under the locks above; refuse rather than double-call
         raise Conflict("race_lost", N_("Another window took that ticket; press call again."))
+    # The previous customer's rating window ends with this call (moves._leave_window).
     session.execute(
-        update(Counter).where(Counter.id == counter.id).values(current_ticket_id=chosen.ticket_id)
+        update(Counter)
+        .where(Counter.id == counter.id)
+        .values(current_ticket_id=chosen.ticket_id, last_ticket_id=None)
     )
     ticket = lookups.ticket_state(session, hall.id, chosen.ticket_id)
     lookups.adjust_waiting(session, ticket.service_id, -1)

@@ -116,6 +116,19 @@ class RatingStored:
     follow_up_id: int | None
 
 
+@dataclass(frozen=True)
+class HallChanged:
+    """The hall file was loaded again (``hallq init``): screens reload services and windows."""
+
+    hall_id: int
+
+
 DomainEvent = (
-    TicketIssued | TicketCalled | TicketUpdated | CounterUpdated | QueueChanged | RatingStored
+    TicketIssued
+    | TicketCalled
+    | TicketUpdated
+    | CounterUpdated
+    | QueueChanged
+    | RatingStored
+    | HallChanged
 )

@@ -31,6 +31,7 @@ class HallContext:
     announce: tuple[str, ...]
     rules: HallRules
     demo: bool = False
+    loaded_at: dt.datetime | None = None  # when `hallq init` last loaded the hall file
 
     @property
     def default_language(self) -> str:
@@ -68,6 +69,7 @@ def hall_context(row: Hall) -> HallContext:
             default_service_minutes=float(rules.get("default_service_minutes", 5.0)),
         ),
         demo=bool(row.demo),
+        loaded_at=row.loaded_at,
     )
 
 

@@ -322,6 +322,8 @@ def ticket_row(session: Session, hall_id: int, ticket_id: int, *, lock: bool = F
 
 
 def ticket_row_by_token(session: Session, token: str) -> Any | None:
+    if "\x00" in token:  # never in a token, and PostgreSQL refuses it in a query
+        return None
     return session.execute(_tickets_select().where(Ticket.status_token == token)).one_or_none()
 
 

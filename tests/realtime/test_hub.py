@@ -161,3 +161,28 @@ def test_agents_report_device_status_and_ratings(app: Flask, hall: Hall) -> None
         wire.RATING_SUBMIT, {"ticket": "A001", "score": 5}, namespace=wire.NAMESPACE, callback=True
     )
     assert refused["ok"] is False
+
+
+def test_reloading_the_hall_file_tells_the_screens(app: Flask, hall: Hall) -> None:
+    from dataclasses import replace
+
+    from hallq.server.hall_loader import load_hall
+
+    display = connect(app, hall.tokens["display-b"])
+    base = events(display)[-1][1]["seq"]
+    renamed = replace(
+        hall.config, name={"zh-Hant": "新名稱", "zh-Hans": "新名称", "en": "New name"}
+    )
+    clock = app.config["HALLQ_CLOCK"]
+    with hall.db.writing() as session:
+        load_hall(session, renamed, demo=True, now=clock.advance(31))
+    http = app.test_client()
+    assert (
+        http.get(
+            "/api/v1/services", headers={"Authorization": f"Bearer {hall.tokens['kiosk-1']}"}
+        ).status_code
+        == 200
+    )
+    ((name, data),) = events(display)
+    assert name == wire.HALL_UPDATED and data["seq"] == base + 1
+    assert data["hall"]["name"]["en"] == "New name"
