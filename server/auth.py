@@ -19,11 +19,12 @@ from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
-from hallq.server.models import Counter, Device, LoginToken, User, Zone
+from hallq.server.models import Device, LoginToken, User
 from hallq.server.queue.events import Actor
+from hallq.server.tables import COUNTERS, DEVICES, LOGIN_TOKENS, USERS, ZONES
 
 USER_PREFIX = "hqu_"
 DEVICE_PREFIX = "hqd_"
@@ -78,19 +79,39 @@ class Caller:
         return f"user:{self.actor.user_id}"
 
 
+_U, _L, _D = USERS.c, LOGIN_TOKENS.c, DEVICES.c
+# One indexed look-up per request (token_hash is unique), built once.
+_USER_BY_TOKEN = (
+    select(_U.id, _U.hall_id, _U.username, _U.display_name, _U.role)
+    .join(LOGIN_TOKENS, _L.user_id == _U.id)
+    .where(
+        _L.token_hash == bindparam("digest"),
+        _L.revoked_at.is_(None),
+        _L.expires_at > bindparam("now"),
+        _U.active.is_(True),
+    )
+)
+_DEVICE_BY_TOKEN = (
+    select(
+        _D.id,
+        _D.hall_id,
+        _D.name,
+        _D.kind,
+        _D.counter_id,
+        ZONES.c.code.label("zone_code"),
+        COUNTERS.c.number.label("counter_number"),
+    )
+    .outerjoin(ZONES, ZONES.c.id == _D.zone_id)
+    .outerjoin(COUNTERS, COUNTERS.c.id == _D.counter_id)
+    .where(_D.token_hash == bindparam("digest"), _D.revoked_at.is_(None))
+)
+
+
 def resolve(session: Session, token: str, now: dt.datetime) -> Caller | None:
     """The caller a bearer token belongs to, or None (unknown, expired, revoked, disabled)."""
-    digest = token_hash(token)
     if token.startswith(USER_PREFIX):
         row = session.execute(
-            select(User.id, User.hall_id, User.username, User.display_name, User.role)
-            .join(LoginToken, LoginToken.user_id == User.id)
-            .where(
-                LoginToken.token_hash == digest,
-                LoginToken.revoked_at.is_(None),
-                LoginToken.expires_at > now,
-                User.active.is_(True),
-            )
+            _USER_BY_TOKEN, {"digest": token_hash(token), "now": now}
         ).one_or_none()
         if row is None:
             return None
@@ -100,20 +121,7 @@ def resolve(session: Session, token: str, now: dt.datetime) -> Caller | None:
             kind="user",
         )
     if token.startswith(DEVICE_PREFIX):
-        row = session.execute(
-            select(
-                Device.id,
-                Device.hall_id,
-                Device.name,
-                Device.kind,
-                Device.counter_id,
-                Zone.code,
-                Counter.number,
-            )
-            .outerjoin(Zone, Zone.id == Device.zone_id)
-            .outerjoin(Counter, Counter.id == Device.counter_id)
-            .where(Device.token_hash == digest, Device.revoked_at.is_(None))
-        ).one_or_none()
+        row = session.execute(_DEVICE_BY_TOKEN, {"digest": token_hash(token)}).one_or_none()
         if row is None:
             return None
         return Caller(
@@ -122,8 +130,8 @@ def resolve(session: Session, token: str, now: dt.datetime) -> Caller | None:
             ),
             name=row.name,
             kind="device",
-            zone=row[5],
-            counter_number=row[6],
+            zone=row.zone_code,
+            counter_number=row.counter_number,
         )
     return None
 

@@ -37,8 +37,16 @@ def _describe(url: str) -> str:
 
 def _ready_database() -> dbmod.Database:
     """The database, refusing politely when ``hallq init`` has not been run."""
+    from sqlalchemy.engine import make_url
+
     from hallq.server.migrate import is_current
 
+    url = make_url(dbmod.database_url())
+    if url.get_backend_name() == "sqlite" and url.database and not Path(url.database).exists():
+        # Opening it would leave an empty database file behind, which looks like a set-up one.
+        raise click.ClickException(
+            f"there is no database at {url.database} yet. Run `hallq init` first."
+        )
     database = _database()
     try:
         current = is_current(database.engine)

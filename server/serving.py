@@ -14,6 +14,8 @@ from typing import Any
 from gunicorn.app.base import BaseApplication
 
 PR_SET_PDEATHSIG = 1
+# Settings that older gunicorn versions do not know (gunicorn 27 added the control socket).
+NEWER_SETTINGS = frozenset({"control_socket_disable"})
 
 
 def _die_with_arbiter(server: Any, worker: Any) -> None:
@@ -30,6 +32,8 @@ class HallServer(BaseApplication):  # type: ignore[misc]
 
     def load_config(self) -> None:
         for key, value in self.options.items():
+            if key in NEWER_SETTINGS and key not in self.cfg.settings:
+                continue  # an older gunicorn, without that feature
             self.cfg.set(key, value)
 
     def load(self) -> Any:
@@ -54,5 +58,8 @@ def run_gunicorn(host: str, port: int) -> None:
             "errorlog": "-",
             "loglevel": "info",
             "proc_name": "hallq",
+            # gunicorn's control socket is one path per user (~/.gunicorn/gunicorn.ctl): a
+            # second server on the machine would take it over. HallQ does not use it.
+            "control_socket_disable": True,
         }
     ).run()

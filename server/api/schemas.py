@@ -179,4 +179,13 @@ class RatingOut(BaseModel):
     follow_up: int | None
 
 
+class MeOut(BaseModel):
+    name: str
+    role: str
+    kind: str = Field(description="user or device")
+    zone: str | None
+    counter: int | None
+    hall: int
+
+
 ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}

@@ -8,7 +8,7 @@ from flask_openapi3 import APIBlueprint, Tag
 
 from hallq.server.api.context import EVERYONE, bearer_token, caller, requires
 from hallq.server.api.errors import error_response
-from hallq.server.api.schemas import ERRORS, LoginIn, LoginOut
+from hallq.server.api.schemas import ERRORS, LoginIn, LoginOut, MeOut
 from hallq.server.app import hallq
 from hallq.server.auth import LOGIN_LIFETIME, login, logout
 from hallq.server.i18n import translate
@@ -56,7 +56,10 @@ def _login_key() -> str:
 
 
 @bp.post(
-    "/auth/logout", summary="Sign out: the token stops working at once", security=[{"bearer": []}]
+    "/auth/logout",
+    summary="Sign out: the token stops working at once",
+    security=[{"bearer": []}],
+    responses={204: None},
 )
 @requires("admin", "supervisor", "clerk")
 def sign_out() -> Any:
@@ -66,7 +69,12 @@ def sign_out() -> Any:
     return "", 204
 
 
-@bp.get("/auth/me", summary="Who this token belongs to", security=[{"bearer": []}])
+@bp.get(
+    "/auth/me",
+    summary="Who this token belongs to",
+    security=[{"bearer": []}],
+    responses={200: MeOut},
+)
 @requires(*EVERYONE)
 def whoami() -> Any:
     c = caller()

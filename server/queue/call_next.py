@@ -16,12 +16,13 @@ order of the design — a skipped-over head would otherwise be called after a la
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, field, replace
+from typing import Any
 
-from sqlalchemy import select, text, union_all, update
+from sqlalchemy import bindparam, select, text, union_all, update
 from sqlalchemy.orm import Session
 
-from hallq.server.models import Counter, Ticket
 from hallq.server.queue import ledger, lookups, rules
 from hallq.server.queue.errors import N_, Conflict
 from hallq.server.queue.events import (
@@ -34,15 +35,67 @@ from hallq.server.queue.events import (
 )
 from hallq.server.queue.hall import HallContext
 from hallq.server.queue.windows import OPEN, PAUSED, guard
+from hallq.server.tables import COUNTERS, TICKETS
 
+_T = TICKETS.c
 _HEAD_COLUMNS = (
-    Ticket.id,
-    Ticket.number,
-    Ticket.service_id,
-    Ticket.priority,
-    Ticket.queued_at,
-    Ticket.issued_at,
-    Ticket.target_counter_id,
+    _T.id,
+    _T.number,
+    _T.service_id,
+    _T.priority,
+    _T.queued_at,
+    _T.issued_at,
+    _T.target_counter_id,
+)
+_HEAD_ORDER = (_T.class_rank, _T.queued_at, _T.id)
+
+
+def _service_head(param: str) -> Any:
+    # Literal predicates match the partial index's, so both databases seek it.
+    return (
+        select(*_HEAD_COLUMNS)
+        .where(_T.service_id == bindparam(param))
+        .where(text("status = 'waiting' AND target_counter_id IS NULL"))
+        .order_by(*_HEAD_ORDER)
+        .limit(1)
+    )
+
+
+_COUNTER_HEAD = (
+    select(*_HEAD_COLUMNS)
+    .where(_T.target_counter_id == bindparam("counter_id"))
+    .where(text("status = 'waiting' AND target_counter_id IS NOT NULL"))
+    .order_by(*_HEAD_ORDER)
+    .limit(1)
+)
+
+
+@functools.lru_cache(maxsize=32)
+def _heads(services: int) -> Any:
+    """One round trip for every queue head a window calls from: ``services`` service
+    queues (parameters s0, s1, …) and the window's own transfers (``counter_id``)."""
+    parts = [_service_head(f"s{i}").subquery().select() for i in range(services)]
+    parts.append(_COUNTER_HEAD.subquery().select())
+    return union_all(*parts)
+
+
+_CLAIM = (
+    update(TICKETS)
+    .where(_T.id == bindparam("ticket_id"), _T.status == rules.WAITING)
+    .values(
+        status=rules.CALLED,
+        counter_id=bindparam("counter_id"),
+        clerk_id=bindparam("clerk_id"),
+        called_at=bindparam("now"),
+        call_count=1,
+        explanation=bindparam("explanation"),
+    )
+)
+_SET_CURRENT = (
+    update(COUNTERS)
+    .where(COUNTERS.c.id == bindparam("counter_id"))
+    # The previous customer's chance to rate ends with this call (see moves._leave_window).
+    .values(current_ticket_id=bindparam("ticket_id"), last_ticket_id=None)
 )
 
 
@@ -51,27 +104,6 @@ class CallResult:
     ticket: TicketState | None
     events: list[DomainEvent] = field(default_factory=list)
     explanation: dict[str, object] = field(default_factory=dict)
-
-
-def _service_head(service_id: int):  # type: ignore[no-untyped-def]
-    # Literal predicates match the partial index's, so both databases seek it.
-    return (
-        select(*_HEAD_COLUMNS)
-        .where(Ticket.service_id == service_id)
-        .where(text("status = 'waiting' AND target_counter_id IS NULL"))
-        .order_by(Ticket.class_rank, Ticket.queued_at, Ticket.id)
-        .limit(1)
-    )
-
-
-def _counter_head(counter_id: int):  # type: ignore[no-untyped-def]
-    return (
-        select(*_HEAD_COLUMNS)
-        .where(Ticket.target_counter_id == counter_id)
-        .where(text("status = 'waiting' AND target_counter_id IS NOT NULL"))
-        .order_by(Ticket.class_rank, Ticket.queued_at, Ticket.id)
-        .limit(1)
-    )
 
 
 def call_next(
@@ -108,9 +140,9 @@ def call_next(
         for code, weight in tier
     }
 
-    heads = [_service_head(s.id).subquery().select() for s in services.values()]
-    heads.append(_counter_head(counter.id).subquery().select())
-    rows = session.execute(union_all(*heads) if len(heads) > 1 else heads[0]).all()
+    params: dict[str, Any] = {f"s{i}": s.id for i, s in enumerate(services.values())}
+    params["counter_id"] = counter.id
+    rows = session.execute(_heads(len(services)), params).all()
 
     candidates = []
     for row in rows:
@@ -144,25 +176,19 @@ def call_next(
 
     chosen, explanation = rules.choose(candidates, now)
     claimed = session.execute(
-        update(Ticket)
-        .where(Ticket.id == chosen.ticket_id, Ticket.status == rules.WAITING)
-        .values(
-            status=rules.CALLED,
-            counter_id=counter.id,
-            clerk_id=clerk_id,
-            called_at=now,
-            call_count=1,
-            explanation=explanation,
-        )
+        _CLAIM,
+        {
+            "ticket_id": chosen.ticket_id,
+            "counter_id": counter.id,
+            "clerk_id": clerk_id,
+            "now": now,
+            "explanation": explanation,
+        },
     ).rowcount
     if claimed != 1:  # cannot happen under the locks above; refuse rather than double-call
         raise Conflict("race_lost", N_("Another window took that ticket; press call again."))
     # The previous customer's rating window ends with this call (moves._leave_window).
-    session.execute(
-        update(Counter)
-        .where(Counter.id == counter.id)
-        .values(current_ticket_id=chosen.ticket_id, last_ticket_id=None)
-    )
+    session.execute(_SET_CURRENT, {"counter_id": counter.id, "ticket_id": chosen.ticket_id})
     ticket = lookups.ticket_state(session, hall.id, chosen.ticket_id)
     lookups.adjust_waiting(session, ticket.service_id, -1)
     ledger.append(

@@ -6,14 +6,14 @@ import datetime as dt
 import secrets
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, insert, or_, select, text
+from sqlalchemy import bindparam, func, insert, or_, select, text
 from sqlalchemy.orm import Session
 
-from hallq.server.models import IdempotencyKey, Service, Ticket
 from hallq.server.queue import ledger, lookups, numbering, rules
 from hallq.server.queue.errors import N_, Conflict, Forbidden, Invalid
 from hallq.server.queue.events import Actor, DomainEvent, QueueChanged, TicketIssued, TicketState
 from hallq.server.queue.hall import HallContext
+from hallq.server.tables import IDEMPOTENCY_KEYS, SERVICES, TICKETS
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,30 @@ class IssueResult:
     replayed: bool = False  # True when an Idempotency-Key returned an earlier ticket
 
 
-_INSERT_TICKET = insert(Ticket).returning(Ticket.id)
+_T = TICKETS.c
+_INSERT_TICKET = insert(TICKETS).returning(_T.id)
+_INSERT_KEY = insert(IDEMPOTENCY_KEYS)
+_FIND_KEY = select(IDEMPOTENCY_KEYS.c.fingerprint, IDEMPOTENCY_KEYS.c.ticket_id).where(
+    IDEMPOTENCY_KEYS.c.caller == bindparam("caller"), IDEMPOTENCY_KEYS.c.key == bindparam("key")
+)
+_WAITING = select(SERVICES.c.waiting).where(SERVICES.c.id == bindparam("service_id"))
+# Who is called before a waiting ticket of its service queue: a higher class, or the same
+# class queued earlier. Literal predicates, so both databases use the partial queue index.
+_AHEAD = (
+    select(func.count())
+    .select_from(TICKETS)
+    .where(
+        _T.service_id == bindparam("service_id"),
+        text("status = 'waiting' AND target_counter_id IS NULL"),
+        or_(
+            _T.class_rank < bindparam("rank"),
+            (_T.class_rank == bindparam("rank")) & (_T.queued_at < bindparam("queued_at")),
+            (_T.class_rank == bindparam("rank"))
+            & (_T.queued_at == bindparam("queued_at"))
+            & (_T.id < bindparam("ticket_id")),
+        ),
+    )
+)
 
 
 def issue_ticket(
@@ -122,7 +145,7 @@ def issue_ticket(
     )
     if idempotency is not None:
         session.execute(
-            insert(IdempotencyKey),
+            _INSERT_KEY,
             {
                 "caller": idempotency.caller,
                 "key": idempotency.key,
@@ -195,11 +218,7 @@ def _check_request(
 
 
 def _replay(session: Session, hall: HallContext, idem: Idempotency) -> IssueResult | None:
-    row = session.execute(
-        select(IdempotencyKey.fingerprint, IdempotencyKey.ticket_id).where(
-            IdempotencyKey.caller == idem.caller, IdempotencyKey.key == idem.key
-        )
-    ).one_or_none()
+    row = session.execute(_FIND_KEY, {"caller": idem.caller, "key": idem.key}).one_or_none()
     if row is None:
         return None
     if row.fingerprint != idem.fingerprint:
@@ -214,9 +233,7 @@ def _replay(session: Session, hall: HallContext, idem: Idempotency) -> IssueResu
         if ticket.status == rules.WAITING
         else 0
     )
-    waiting = session.execute(
-        select(Service.waiting).where(Service.id == ticket.service_id)
-    ).scalar_one()
+    waiting = session.execute(_WAITING, {"service_id": ticket.service_id}).scalar_one()
     return IssueResult(ticket=ticket, position=position, waiting=waiting, replayed=True)
 
 
@@ -224,20 +241,10 @@ def position_in_queue(
     session: Session, service_id: int, class_rank: int, queued_at: dt.datetime, ticket_id: int
 ) -> int:
     """1-based place of a waiting ticket in its service queue (who is called before it)."""
-    ahead = session.execute(
-        select(func.count())
-        .select_from(Ticket)
-        .where(
-            Ticket.service_id == service_id,
-            # Literal predicates, so SQLite and PostgreSQL use the partial queue index.
-            text("status = 'waiting' AND target_counter_id IS NULL"),
-            or_(
-                Ticket.class_rank < class_rank,
-                (Ticket.class_rank == class_rank) & (Ticket.queued_at < queued_at),
-                (Ticket.class_rank == class_rank)
-                & (Ticket.queued_at == queued_at)
-                & (Ticket.id < ticket_id),
-            ),
-        )
-    ).scalar_one()
-    return ahead + 1
+    params = {
+        "service_id": service_id,
+        "rank": class_rank,
+        "queued_at": queued_at,
+        "ticket_id": ticket_id,
+    }
+    return session.execute(_AHEAD, params).scalar_one() + 1

@@ -8,10 +8,10 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from hallq.server.models import Event
 from hallq.server.queue.events import Actor
+from hallq.server.tables import EVENTS
 
-_INSERT = insert(Event)
+_INSERT = insert(EVENTS)
 
 
 def append(

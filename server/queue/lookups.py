@@ -4,6 +4,8 @@ On PostgreSQL ``FOR UPDATE`` serialises the operations that touch one window or 
 service queue; on SQLite the clause is omitted and the single writer transaction
 (``BEGIN IMMEDIATE``) already does it. Lock order, everywhere: the window first, then
 service queues by id — so two transactions never wait on each other in a circle.
+
+These run on every issue and call, so they are Core statements on the tables, built once.
 """
 
 from __future__ import annotations
@@ -15,13 +17,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.orm import Session
 
-from hallq.server.models import Counter, Service, Ticket, User, Zone
 from hallq.server.queue.errors import N_, NotFound
 from hallq.server.queue.events import CounterState, TicketState
 from hallq.server.queue.hours import OpeningHours
+from hallq.server.tables import COUNTERS, SERVICES, TICKETS, USERS, ZONES
 
 
 @dataclass(frozen=True)
@@ -63,26 +65,42 @@ def _service_row(row: Any) -> ServiceRow:
     )
 
 
-_SERVICE_COLUMNS = (
-    Service.id,
-    Service.code,
-    Service.prefix,
-    Zone.code.label("zone_code"),
-    Service.name,
-    Service.documents,
-    Service.target_wait,
-    Service.daily_cap,
-    Service.hours,
-    Service.active,
+_S = SERVICES.c
+_SERVICES = select(
+    _S.id,
+    _S.code,
+    _S.prefix,
+    ZONES.c.code.label("zone_code"),
+    _S.name,
+    _S.documents,
+    _S.target_wait,
+    _S.daily_cap,
+    _S.hours,
+    _S.active,
+).join(ZONES, ZONES.c.id == _S.zone_id)
+_SERVICE_BY_CODE = _SERVICES.where(_S.hall_id == bindparam("hall_id"), _S.code == bindparam("code"))
+_SERVICES_BY_CODES = _SERVICES.where(
+    _S.hall_id == bindparam("hall_id"),
+    _S.code.in_(bindparam("codes", expanding=True)),
+    _S.active.is_(True),
+).order_by(_S.id)
+_LOCK_SERVICES_BY_CODES = _SERVICES_BY_CODES.with_for_update(of=SERVICES)
+_LOCK_QUEUES = (
+    select(_S.id)
+    .where(_S.id.in_(bindparam("ids", expanding=True)))
+    .order_by(_S.id)
+    .with_for_update()
+)
+_ADJUST_WAITING = (
+    update(SERVICES)
+    .where(_S.id == bindparam("service_id"))
+    .values(waiting=_S.waiting + bindparam("delta"))
+    .returning(_S.waiting)
 )
 
 
 def service_by_code(session: Session, hall_id: int, code: str) -> ServiceRow:
-    row = session.execute(
-        select(*_SERVICE_COLUMNS)
-        .join(Zone, Zone.id == Service.zone_id)
-        .where(Service.hall_id == hall_id, Service.code == code)
-    ).one_or_none()
+    row = session.execute(_SERVICE_BY_CODE, {"hall_id": hall_id, "code": code}).one_or_none()
     if row is None or not row.active:
         raise NotFound(
             "unknown_service", N_("There is no service %(service)s in this hall."), service=code
@@ -94,34 +112,21 @@ def services_by_code(
     session: Session, hall_id: int, codes: Iterable[str], *, lock: bool = False
 ) -> dict[str, ServiceRow]:
     """Active services among ``codes``; with ``lock``, their queues are locked (id order)."""
-    stmt = (
-        select(*_SERVICE_COLUMNS)
-        .join(Zone, Zone.id == Service.zone_id)
-        .where(Service.hall_id == hall_id, Service.code.in_(list(codes)), Service.active.is_(True))
-        .order_by(Service.id)
-    )
-    if lock:
-        stmt = stmt.with_for_update(of=Service)
-    return {row.code: _service_row(row) for row in session.execute(stmt)}
+    stmt = _LOCK_SERVICES_BY_CODES if lock else _SERVICES_BY_CODES
+    rows = session.execute(stmt, {"hall_id": hall_id, "codes": list(codes)})
+    return {row.code: _service_row(row) for row in rows}
 
 
 def lock_service_queues(session: Session, service_ids: Iterable[int]) -> None:
     """Lock service queue rows (PostgreSQL) in id order, before changing their tickets."""
     ids = sorted(set(service_ids))
     if ids:
-        session.execute(
-            select(Service.id).where(Service.id.in_(ids)).order_by(Service.id).with_for_update()
-        ).all()
+        session.execute(_LOCK_QUEUES, {"ids": ids}).all()
 
 
 def adjust_waiting(session: Session, service_id: int, delta: int) -> int:
     """Keep the service's waiting count in step with its tickets; returns the new count."""
-    return session.execute(
-        update(Service)
-        .where(Service.id == service_id)
-        .values(waiting=Service.waiting + delta)
-        .returning(Service.waiting)
-    ).scalar_one()
+    return session.execute(_ADJUST_WAITING, {"service_id": service_id, "delta": delta}).scalar_one()
 
 
 # --- windows ----------------------------------------------------------------------------------
@@ -151,23 +156,35 @@ class CounterRow:
         return [code for tier in self.tiers() for code, _ in tier]
 
 
-_Clerk = aliased(User)
-
-_COUNTER_COLUMNS = (
-    Counter.id,
-    Counter.number,
-    Zone.code.label("zone_code"),
-    Counter.label,
-    Counter.profile,
-    Counter.active,
-    Counter.state,
-    Counter.clerk_id,
-    _Clerk.display_name.label("clerk_display"),
-    _Clerk.username.label("clerk_username"),
-    Counter.current_ticket_id,
-    Counter.last_ticket_id,
-    Counter.pause_reason,
-    Counter.state_since,
+_C = COUNTERS.c
+_CLERK = USERS.alias("clerk")
+_COUNTERS = (
+    select(
+        _C.id,
+        _C.number,
+        ZONES.c.code.label("zone_code"),
+        _C.label,
+        _C.profile,
+        _C.active,
+        _C.state,
+        _C.clerk_id,
+        _CLERK.c.display_name.label("clerk_display"),
+        _CLERK.c.username.label("clerk_username"),
+        _C.current_ticket_id,
+        _C.last_ticket_id,
+        _C.pause_reason,
+        _C.state_since,
+    )
+    .join(ZONES, ZONES.c.id == _C.zone_id)
+    .outerjoin(_CLERK, _CLERK.c.id == _C.clerk_id)
+)
+_COUNTER_BY_NUMBER = _COUNTERS.where(
+    _C.hall_id == bindparam("hall_id"), _C.number == bindparam("number")
+)
+_LOCK_COUNTER_BY_NUMBER = _COUNTER_BY_NUMBER.with_for_update(of=COUNTERS)
+_COUNTER_BY_ID = _COUNTERS.where(_C.id == bindparam("counter_id"))
+_ALL_COUNTERS = _COUNTERS.where(_C.hall_id == bindparam("hall_id"), _C.active.is_(True)).order_by(
+    _C.number
 )
 
 
@@ -189,21 +206,11 @@ def _counter_row(row: Any) -> CounterRow:
     )
 
 
-def _counters_select() -> Any:
-    return (
-        select(*_COUNTER_COLUMNS)
-        .join(Zone, Zone.id == Counter.zone_id)
-        .outerjoin(_Clerk, _Clerk.id == Counter.clerk_id)
-    )
-
-
 def counter_by_number(
     session: Session, hall_id: int, number: int, *, lock: bool = False
 ) -> CounterRow:
-    stmt = _counters_select().where(Counter.hall_id == hall_id, Counter.number == number)
-    if lock:
-        stmt = stmt.with_for_update(of=Counter)
-    row = session.execute(stmt).one_or_none()
+    stmt = _LOCK_COUNTER_BY_NUMBER if lock else _COUNTER_BY_NUMBER
+    row = session.execute(stmt, {"hall_id": hall_id, "number": number}).one_or_none()
     if row is None or not row.active:
         raise NotFound(
             "unknown_counter", N_("There is no window %(counter)s in this hall."), counter=number
@@ -212,17 +219,11 @@ def counter_by_number(
 
 
 def counter_by_id(session: Session, counter_id: int) -> CounterRow:
-    row = session.execute(_counters_select().where(Counter.id == counter_id)).one()
-    return _counter_row(row)
+    return _counter_row(session.execute(_COUNTER_BY_ID, {"counter_id": counter_id}).one())
 
 
 def all_counters(session: Session, hall_id: int) -> list[CounterRow]:
-    rows = session.execute(
-        _counters_select()
-        .where(Counter.hall_id == hall_id, Counter.active.is_(True))
-        .order_by(Counter.number)
-    )
-    return [_counter_row(r) for r in rows]
+    return [_counter_row(r) for r in session.execute(_ALL_COUNTERS, {"hall_id": hall_id})]
 
 
 def counter_state(row: CounterRow, current_number: str | None) -> CounterState:
@@ -243,45 +244,45 @@ def counter_state(row: CounterRow, current_number: str | None) -> CounterState:
 
 # --- tickets -----------------------------------------------------------------------------------
 
-_AtCounter = aliased(Counter)
-_ToCounter = aliased(Counter)
-
-_TICKET_COLUMNS = (
-    Ticket.id,
-    Ticket.number,
-    Ticket.business_day,
-    Ticket.service_id,
-    Service.code.label("service_code"),
-    Zone.code.label("zone_code"),
-    Ticket.status,
-    Ticket.priority,
-    Ticket.language,
-    Ticket.leg,
-    Ticket.issued_at,
-    Ticket.queued_at,
-    Ticket.call_count,
-    _AtCounter.number.label("counter_number"),
-    _ToCounter.number.label("target_counter_number"),
-    Ticket.called_at,
-    Ticket.started_at,
-    Ticket.ended_at,
-    Ticket.appointment,
-    Ticket.status_token,
-    Ticket.class_rank,
-    Ticket.counter_id,
-    Ticket.target_counter_id,
-    Ticket.hall_id,
-)
-
-
-def _tickets_select() -> Any:
-    return (
-        select(*_TICKET_COLUMNS)
-        .join(Service, Service.id == Ticket.service_id)
-        .join(Zone, Zone.id == Service.zone_id)
-        .outerjoin(_AtCounter, _AtCounter.id == Ticket.counter_id)
-        .outerjoin(_ToCounter, _ToCounter.id == Ticket.target_counter_id)
+_T = TICKETS.c
+_AT = COUNTERS.alias("at_counter")
+_TO = COUNTERS.alias("to_counter")
+_TICKETS = (
+    select(
+        _T.id,
+        _T.number,
+        _T.business_day,
+        _T.service_id,
+        _S.code.label("service_code"),
+        ZONES.c.code.label("zone_code"),
+        _T.status,
+        _T.priority,
+        _T.language,
+        _T.leg,
+        _T.issued_at,
+        _T.queued_at,
+        _T.call_count,
+        _AT.c.number.label("counter_number"),
+        _TO.c.number.label("target_counter_number"),
+        _T.called_at,
+        _T.started_at,
+        _T.ended_at,
+        _T.appointment,
+        _T.status_token,
+        _T.class_rank,
+        _T.counter_id,
+        _T.target_counter_id,
+        _T.hall_id,
+        _T.clerk_id,
     )
+    .join(SERVICES, _S.id == _T.service_id)
+    .join(ZONES, ZONES.c.id == _S.zone_id)
+    .outerjoin(_AT, _AT.c.id == _T.counter_id)
+    .outerjoin(_TO, _TO.c.id == _T.target_counter_id)
+)
+_TICKET_BY_ID = _TICKETS.where(_T.id == bindparam("ticket_id"), _T.hall_id == bindparam("hall_id"))
+_LOCK_TICKET_BY_ID = _TICKET_BY_ID.with_for_update(of=TICKETS)
+_TICKET_BY_TOKEN = _TICKETS.where(_T.status_token == bindparam("token"))
 
 
 def ticket_state_of(row: Any) -> TicketState:
@@ -310,10 +311,8 @@ def ticket_state_of(row: Any) -> TicketState:
 
 
 def ticket_row(session: Session, hall_id: int, ticket_id: int, *, lock: bool = False) -> Any:
-    stmt = _tickets_select().where(Ticket.id == ticket_id, Ticket.hall_id == hall_id)
-    if lock:
-        stmt = stmt.with_for_update(of=Ticket)
-    row = session.execute(stmt).one_or_none()
+    stmt = _LOCK_TICKET_BY_ID if lock else _TICKET_BY_ID
+    row = session.execute(stmt, {"ticket_id": ticket_id, "hall_id": hall_id}).one_or_none()
     if row is None:
         raise NotFound(
             "unknown_ticket", N_("There is no ticket %(ticket)s in this hall."), ticket=ticket_id
@@ -322,9 +321,7 @@ def ticket_row(session: Session, hall_id: int, ticket_id: int, *, lock: bool = F
 
 
 def ticket_row_by_token(session: Session, token: str) -> Any | None:
-    if "\x00" in token:  # never in a token, and PostgreSQL refuses it in a query
-        return None
-    return session.execute(_tickets_select().where(Ticket.status_token == token)).one_or_none()
+    return session.execute(_TICKET_BY_TOKEN, {"token": token}).one_or_none()
 
 
 def ticket_state(session: Session, hall_id: int, ticket_id: int) -> TicketState:

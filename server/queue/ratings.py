@@ -57,7 +57,7 @@ def rate(
             number=row.number,
             status=STATUS_TERMS.get(row.status, row.status),
         )
-    clerk_id = session.execute(select(Ticket.clerk_id).where(Ticket.id == ticket_id)).scalar()
+    clerk_id = row.clerk_id
     try:
         with session.begin_nested():
             rating_id = session.execute(

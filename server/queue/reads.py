@@ -7,16 +7,17 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from hallq.server import wire
-from hallq.server.models import DayCounter, Event, Service, Ticket, Zone
+from hallq.server.models import Event, Service, Ticket, Zone
 from hallq.server.queue import lookups, rules
 from hallq.server.queue.eta import Estimator
 from hallq.server.queue.events import CounterState, TicketState
 from hallq.server.queue.hall import HallContext
 from hallq.server.queue.issue import position_in_queue
+from hallq.server.tables import DAY_COUNTERS, SERVICES, ZONES
 
 
 def iso(value: dt.datetime | dt.date | None) -> str | None:
@@ -77,6 +78,35 @@ def call_payload(
     }
 
 
+_S, _DC = SERVICES.c, DAY_COUNTERS.c
+# Every service's queue figures in one statement; `issued` is today's last number.
+_SERVICE_QUEUES = (
+    select(
+        _S.id,
+        _S.code,
+        _S.prefix,
+        ZONES.c.code.label("zone_code"),
+        _S.name,
+        _S.waiting,
+        _S.hours,
+        _S.target_wait,
+        _S.daily_cap,
+        _S.documents,
+        _DC.last.label("issued"),
+    )
+    .join(ZONES, ZONES.c.id == _S.zone_id)
+    .outerjoin(
+        DAY_COUNTERS,
+        (_DC.hall_id == _S.hall_id)
+        & (_DC.prefix == _S.prefix)
+        & (_DC.business_day == bindparam("day")),
+    )
+    .where(_S.hall_id == bindparam("hall_id"), _S.active.is_(True))
+    .order_by(_S.sort_order, _S.id)
+)
+_SOME_SERVICE_QUEUES = _SERVICE_QUEUES.where(_S.id.in_(bindparam("ids", expanding=True)))
+
+
 def services_payload(
     session: Session,
     hall: HallContext,
@@ -84,25 +114,16 @@ def services_payload(
     now: dt.datetime,
     only: Iterable[int] | None = None,
 ) -> list[wire.ServiceQueuePayload]:
-    stmt = (
-        select(Service, Zone.code.label("zone_code"), DayCounter.last)
-        .join(Zone, Zone.id == Service.zone_id)
-        .outerjoin(
-            DayCounter,
-            (DayCounter.hall_id == Service.hall_id)
-            & (DayCounter.prefix == Service.prefix)
-            & (DayCounter.business_day == hall.business_day(now)),
-        )
-        .where(Service.hall_id == hall.id, Service.active.is_(True))
-        .order_by(Service.sort_order, Service.id)
-    )
-    if only is not None:
-        stmt = stmt.where(Service.id.in_(list(only)))
-    rows = session.execute(stmt).all()
+    params: dict[str, Any] = {"hall_id": hall.id, "day": hall.business_day(now)}
+    if only is None:
+        rows = session.execute(_SERVICE_QUEUES, params).all()
+    else:
+        rows = session.execute(_SOME_SERVICE_QUEUES, {**params, "ids": list(only)}).all()
     local = hall.local(now)
-    windows = estimator.open_windows(hall, [r.Service.id for r in rows])
+    windows = estimator.open_windows(hall, [r.id for r in rows])
     out: list[wire.ServiceQueuePayload] = []
-    for service, zone_code, issued in rows:
+    for service in rows:
+        issued = service.issued
         hours = lookups.opening_hours(service.hours)
         issued = issued or 0
         closed_reason = None
@@ -117,7 +138,7 @@ def services_payload(
             {
                 "code": service.code,
                 "prefix": service.prefix,
-                "zone": zone_code,
+                "zone": service.zone_code,
                 "name": service.name,
                 "waiting": service.waiting,
                 "open": closed_reason is None,
