@@ -31,6 +31,8 @@ REPO = BENCH_DIR.parent
 if str(REPO) not in sys.path:  # tests.support lives at the top of the repository
     sys.path.insert(0, str(REPO))
 
+from sqlalchemy.engine import make_url  # noqa: E402
+
 from tests.support.hall import PASSWORD, Hall, build_hall  # noqa: E402
 from tests.support.server import ServerProcess  # noqa: E402
 
@@ -98,6 +100,7 @@ def print_setup(title: str, **facts: Any) -> None:
         f"  machine: {os.cpu_count()} CPUs, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; "
         f"Python {platform.python_version()}, {packages}"
     )
+    print(f"  code: {code_version()}")
     busy0, total0 = machine_cpu()
     time.sleep(1.0)
     busy1, total1 = machine_cpu()
@@ -111,6 +114,30 @@ def print_setup(title: str, **facts: Any) -> None:
         print(f"  {key.replace('_', ' ')}: {value}")
     print(f"  started {dt.datetime.now().astimezone().isoformat(timespec='seconds')}")
     sys.stdout.flush()
+
+
+def code_version() -> str:
+    """The commit the server runs, and whether its files differ from it."""
+    import subprocess
+
+    try:
+        head = subprocess.run(
+            ["git", "log", "-1", "--format=%h %s"],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        changed = subprocess.run(
+            ["git", "status", "--porcelain", "--", "server"],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown (not a git checkout)"
+    return f"commit {head}" + (" + uncommitted changes in server/" if changed else "")
 
 
 # --- CPU ---------------------------------------------------------------------------------------
@@ -144,17 +171,36 @@ def machine_cpu() -> tuple[float, float]:
     return ((total - idle) / _TICK, total / _TICK)
 
 
+def postgres_backends(database_name: str) -> list[int]:
+    """Pids of the PostgreSQL server processes serving connections to this database (their
+    title reads ``postgres: USER DATABASE HOST(PORT) STATE``); empty when it is elsewhere."""
+    pids = []
+    marker = f" {database_name} ".encode()
+    for entry in os.scandir("/proc") if os.path.isdir("/proc") else ():
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/cmdline", "rb") as f:
+                title = f.read()
+        except OSError:
+            continue
+        if title.startswith(b"postgres: ") and marker in title:
+            pids.append(int(entry.name))
+    return pids
+
+
 @dataclass
 class CpuUse:
     seconds: float  # wall-clock time measured
     client: float  # CPU seconds of this process (the clients)
     server: float  # CPU seconds of the server's processes
+    database: float | None  # CPU seconds of PostgreSQL's backends for this database
     machine: float  # CPU seconds the whole machine was busy
 
     @property
     def other(self) -> float:
-        """Everything else: the database server, and whatever else runs on the machine."""
-        return self.machine - self.client - self.server
+        """Everything else: other processes on the machine (and SQLite has no server)."""
+        return self.machine - self.client - self.server - (self.database or 0.0)
 
     def describe(self, requests: int | None = None) -> str:
         cores = os.cpu_count() or 1
@@ -162,30 +208,41 @@ class CpuUse:
         def pct(x: float) -> str:
             return f"{100 * x / self.seconds:.0f}%" if self.seconds > 0 else "-"
 
-        text = (
-            f"CPU over {self.seconds:.1f} s (100% = one core, {cores} cores): "
-            f"clients {pct(self.client)}, server {pct(self.server)}, "
-            f"rest of the machine {pct(self.other)} (database, other processes)"
+        parts = [("clients", self.client), ("server", self.server)]
+        if self.database is not None:
+            parts.append(("PostgreSQL", self.database))
+        parts.append(("other processes", self.other))
+        text = f"CPU over {self.seconds:.1f} s (100% = one core of {cores}): " + ", ".join(
+            f"{name} {pct(value)}" for name, value in parts
         )
         if requests:
-            text += f"; per request: server {1000 * self.server / requests:.2f} ms"
-            text += f", clients {1000 * self.client / requests:.2f} ms"
-            text += f", rest {1000 * self.other / requests:.2f} ms"
+            text += "; per request: " + ", ".join(
+                f"{name} {1000 * value / requests:.2f} ms"
+                for name, value in parts
+                if name != "other processes"
+            )
         return text
 
 
 class CpuMeter:
-    """CPU used by the clients (this process), the server and the machine between two points."""
+    """CPU used between two points by the clients (this process), the server, PostgreSQL's
+    backends for the benchmark's database, and the whole machine."""
 
-    def __init__(self, server_pids: Callable[[], list[int]]) -> None:
+    def __init__(
+        self,
+        server_pids: Callable[[], list[int]],
+        database_pids: Callable[[], list[int]] | None = None,
+    ) -> None:
         self._server_pids = server_pids
-        self._start: tuple[float, float, float, float] | None = None
+        self._database_pids = database_pids
+        self._start: tuple[float, ...] | None = None
 
-    def _read(self) -> tuple[float, float, float, float]:
+    def _read(self) -> tuple[float, ...]:
         return (
             time.perf_counter(),
             time.process_time(),
             process_cpu(self._server_pids()),
+            process_cpu(self._database_pids()) if self._database_pids else 0.0,
             machine_cpu()[0],
         )
 
@@ -197,7 +254,13 @@ class CpuMeter:
         assert self._start is not None, "start() first"
         end = self._read()
         d = [b - a for a, b in zip(self._start, end, strict=True)]
-        return CpuUse(seconds=d[0], client=d[1], server=d[2], machine=d[3])
+        return CpuUse(
+            seconds=d[0],
+            client=d[1],
+            server=d[2],
+            database=d[3] if self._database_pids else None,
+            machine=d[4],
+        )
 
 
 # --- HTTP --------------------------------------------------------------------------------------
@@ -286,6 +349,7 @@ class Setup:
     server: ServerProcess
     hall: Hall
     db: str  # "sqlite" | "postgres"
+    database_name: str | None = None  # PostgreSQL's
 
     @property
     def url(self) -> str:
@@ -293,6 +357,12 @@ class Setup:
 
     def server_pids(self) -> list[int]:
         return self.server.group_pids()
+
+    def database_pids(self) -> list[int]:
+        return postgres_backends(self.database_name) if self.database_name else []
+
+    def cpu_meter(self) -> CpuMeter:
+        return CpuMeter(self.server_pids, self.database_pids if self.database_name else None)
 
 
 @contextlib.contextmanager
@@ -318,9 +388,7 @@ def database(db: str) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def hall_server(
-    db: str, prepare: Callable[[Hall], None] | None = None, *, keep_log: bool = False
-) -> Iterator[Setup]:
+def hall_server(db: str, prepare: Callable[[Hall], None] | None = None) -> Iterator[Setup]:
     """The sample hall (open all day) in a new database, ``prepare(hall)`` run on it, then
     ``hallq serve`` on a free port; everything is stopped and removed at the end."""
     with database(db) as url:
@@ -334,10 +402,10 @@ def hall_server(
         try:
             server.start()
             server.wait_ready(timeout=30)
-            yield Setup(server=server, hall=hall, db=db)
+            name = make_url(url).database if db == "postgres" else None
+            yield Setup(server=server, hall=hall, db=db, database_name=name)
         except BaseException:
-            if server.running() or keep_log:
-                print("--- end of the server's log:\n" + server.log_tail(40), file=sys.stderr)
+            print("--- end of the server's log:\n" + server.log_tail(40), file=sys.stderr)
             raise
         finally:
             server.stop()

@@ -25,7 +25,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import (
     API,
     DB_CHOICES,
-    CpuMeter,
     CpuUse,
     Hall,
     Http,
@@ -70,12 +69,19 @@ def head_query_plan(hall: Hall) -> list[str]:
         service_id = conn.execute(
             select(Service.id).where(Service.hall_id == hall.context.id, Service.code == SERVICE)
         ).scalar_one()
-        compiled = _service_head(service_id).compile(dialect=conn.dialect)
+        # _service_head takes the name of the service id's bind parameter (statements
+        # built once); an older form took the id itself.
+        compiled = _service_head("bench_service_id").compile(dialect=conn.dialect)
+        if "bench_service_id" in compiled.params:
+            params = {**compiled.params, "bench_service_id": service_id}
+        else:
+            compiled = _service_head(service_id).compile(dialect=conn.dialect)
+            params = dict(compiled.params)
         sql = str(compiled)
         if conn.dialect.name == "sqlite":
             rows = conn.exec_driver_sql(
                 "EXPLAIN QUERY PLAN " + sql,
-                tuple(compiled.params[k] for k in compiled.positiontup or ()),
+                tuple(params[k] for k in compiled.positiontup or ()),
             )
             lines += [f"{row[-1]}" for row in rows]
         else:
@@ -88,12 +94,12 @@ def head_query_plan(hall: Hall) -> list[str]:
                 return f"${names.index(match.group(1)) + 1}"
 
             numbered = re.sub(r"%\((\w+)\)s", dollar, sql)
-            values = [compiled.params[n] for n in names]
+            values = [params[n] for n in names]
             raw = conn.connection.driver_connection
             assert raw is not None
             with raw.cursor() as cur:
                 lines.append("EXPLAIN ANALYZE, value bound:")
-                cur.execute("EXPLAIN ANALYZE " + sql, compiled.params)
+                cur.execute("EXPLAIN ANALYZE " + sql, params)
                 lines += ["  " + row[0] for row in cur.fetchall()]
                 name = f"bench_head_{secrets.token_hex(4)}"
                 cur.execute(f"PREPARE {name} AS {numbered}")
@@ -125,7 +131,7 @@ def measure(db: str, waiting: int, calls: int, warmup: int) -> Size:
         setup.hall.db.dispose()
         clerk = clerk_at_window(setup.url, WINDOW)
         kiosk = Http(setup.url, setup.hall.tokens["kiosk-1"])
-        meter = CpuMeter(setup.server_pids)
+        meter = setup.cpu_meter()
         window = f"{API}/counters/{WINDOW}"
         for i in range(warmup + calls):
             if i == warmup:
@@ -158,6 +164,14 @@ def measure(db: str, waiting: int, calls: int, warmup: int) -> Size:
         clerk.close()
         kiosk.close()
     return size
+
+
+def cpu_per_loop(r: Size) -> list[str]:
+    loops = max(1, len(r.timings["call-next"]))
+    if r.cpu is None:
+        return ["-", "-"]
+    db = "-" if r.cpu.database is None else f"{1000 * r.cpu.database / loops:.1f} ms"
+    return [f"{1000 * r.cpu.server / loops:.1f} ms", db]
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -210,9 +224,9 @@ def main(argv: list[str] | None = None) -> None:
             "(target: at most x2)"
         )
     print()
-    print("  the rest of each loop, p50 / p99 ms (not part of the target):")
+    print("  the rest of each loop, p50 / p99 ms (not part of the target), and CPU per loop:")
     print_table(
-        ["waiting", "start", "finish", "issue", "server CPU per loop"],
+        ["waiting", "start", "finish", "issue", "server CPU", "PostgreSQL CPU"],
         [
             [
                 f"{r.waiting:,}",
@@ -220,9 +234,7 @@ def main(argv: list[str] | None = None) -> None:
                     f"{ms(percentile(r.timings[k], 50))} / {ms(percentile(r.timings[k], 99))}"
                     for k in ("start", "finish", "issue")
                 ),
-                f"{1000 * r.cpu.server / max(1, len(r.timings['call-next'])):.1f} ms"
-                if r.cpu
-                else "-",
+                *cpu_per_loop(r),
             ]
             for r in results
         ],

@@ -212,7 +212,7 @@ def main(argv: list[str] | None = None) -> None:
             Kiosk(setup.url, tokens[i % len(tokens)], services[i % len(services)])
             for i in range(args.clients)
         ]
-        meter = CpuMeter(setup.server_pids)
+        meter = setup.cpu_meter()
         if args.warmup > 0:
             closed_loop(kiosks, args.warmup, meter, "warm-up")
         closed = closed_loop(kiosks, args.seconds, meter, f"closed loop, {args.clients} clients")

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, current_app
+from flask import Flask, Request, current_app
 from flask_openapi3 import Info, OpenAPI, Server
 
 from hallq.server import db as dbmod
@@ -80,6 +80,16 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> dict[str, Any]:
     }
 
 
+class HallRequest(Request):
+    """A POST without a body reads as ``{}``: optional-only bodies (cancel's reason) may be
+    left out, and a missing required field is named instead of "not an object"."""
+
+    def get_json(self, force: bool = False, silent: bool = False, cache: bool = True) -> Any:
+        if self.method == "POST" and not self.content_length and not self.get_data(cache=True):
+            return {}
+        return super().get_json(force=force, silent=silent, cache=cache)
+
+
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the server: ``config`` overrides what the environment says (tests use it)."""
     app = OpenAPI(
@@ -96,6 +106,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         template_folder=str(HERE / "templates"),
         validation_error_status=422,
     )
+    app.request_class = HallRequest
     app.config.update(settings_from_env())
     app.config.update(
         # Big enough for any request of the API; a flood is refused before it is read.

@@ -42,10 +42,11 @@ def _ready_database() -> dbmod.Database:
     from hallq.server.migrate import is_current
 
     url = make_url(dbmod.database_url())
-    if url.get_backend_name() == "sqlite" and url.database and not Path(url.database).exists():
-        # Opening it would leave an empty database file behind, which looks like a set-up one.
+    sqlite_file = url.database if url.get_backend_name() == "sqlite" else None
+    if sqlite_file and sqlite_file != ":memory:" and not Path(sqlite_file).exists():
+        # Opening it would leave an empty database file behind that looks like a set-up one.
         raise click.ClickException(
-            f"there is no database at {url.database} yet. Run `hallq init` first."
+            f"there is no database at {sqlite_file} yet. Run `hallq init` first."
         )
     database = _database()
     try:

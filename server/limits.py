@@ -13,4 +13,6 @@ limiter = Limiter(key_func=get_remote_address, default_limits=[])
 def init_limits(app: Flask) -> None:
     # Several server processes must share their counts: Redis when the hall has it.
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("HALLQ_REDIS_URL") or "memory://")
+    # Halls (and test runs) sharing one Redis keep their counts apart.
+    app.config.setdefault("RATELIMIT_KEY_PREFIX", app.config.get("HALLQ_REDIS_PREFIX", "hallq"))
     limiter.init_app(app)

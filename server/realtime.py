@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from flask import Flask, request
-from flask_socketio import Namespace, SocketIO, join_room
+from flask_socketio import ConnectionRefusedError, Namespace, SocketIO, join_room
 from sqlalchemy import update
 
 from hallq.server import wire

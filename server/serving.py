@@ -51,7 +51,8 @@ def run_gunicorn(host: str, port: int) -> None:
             "worker_class": "gevent",
             "worker_connections": 2000,
             "timeout": 60,
-            "graceful_timeout": 10,
+            # Screens hold their websockets open for ever: waiting longer only delays a restart.
+            "graceful_timeout": 3,
             "keepalive": 30,
             "post_fork": _die_with_arbiter,
             "accesslog": None,

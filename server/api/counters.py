@@ -19,6 +19,7 @@ from hallq.server.api.schemas import (
     TransferIn,
 )
 from hallq.server.app import hallq
+from hallq.server.i18n import current_language
 from hallq.server.queue import moves, windows
 from hallq.server.queue.call_next import call_next
 from hallq.server.queue.moves import MoveResult
@@ -104,6 +105,7 @@ def call_next_ticket(path: CounterPath) -> Any:
     publish(result.events)
     out: dict[str, Any] = dict(ticket_payload(result.ticket))
     out["explanation"] = result.explanation
+    out["documents"] = list(result.documents.get(current_language(), []))
     return out
 
 

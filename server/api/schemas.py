@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 ServiceCode = Field(min_length=1, max_length=32, pattern=r"^[a-z0-9-]+$")
 
@@ -61,7 +61,9 @@ class PauseIn(Strict):
 
 
 class RatingIn(Strict):
-    ticket: int | str = Field(description="the ticket's id, or today's number as the pad shows it")
+    ticket: StrictInt | Annotated[str, Field(min_length=2, max_length=12)] = Field(
+        description="the ticket's id, or today's number as the pad shows it"
+    )
     score: int = Field(ge=1, le=5, description="5 very satisfied … 1 very dissatisfied")
 
 
@@ -116,7 +118,9 @@ class IssuedOut(TicketOut):
 
 class CalledOut(TicketOut):
     explanation: dict[str, object] = Field(description="why this ticket was chosen")
-    documents: list[str] = Field(default_factory=list)
+    documents: list[str] = Field(
+        default_factory=list, description="the service's checklist, in the caller's language"
+    )
 
 
 class MoveOut(TicketOut):

@@ -103,6 +103,7 @@ def issue(body: IssueIn) -> Any:
         ahead=result.position - 1 if result.position else None,
         eta_minutes=state.estimator.minutes(hall(), result.ticket.service_id, result.position),
         status_url=status_url(result.ticket.status_token),
+        documents=list(result.documents.get(result.ticket.language, [])),
     )
     headers = {"Idempotent-Replayed": "true"} if result.replayed else {}
     return out, 201, headers
@@ -114,6 +115,8 @@ def issue(body: IssueIn) -> Any:
     description="For the hall's staff and devices, or for anyone holding the ticket's status token "
     "(`?token=`, as in its status URL).",
     responses={200: TicketOut},
+    # A bearer token, or none at all with ?token=.
+    security=[{"bearer": []}, {}],
 )
 def get_ticket(path: TicketPath, query: TicketQuery) -> Any:
     state = hallq()

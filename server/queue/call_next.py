@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -104,6 +105,8 @@ class CallResult:
     ticket: TicketState | None
     events: list[DomainEvent] = field(default_factory=list)
     explanation: dict[str, object] = field(default_factory=dict)
+    # The called service's documents, per language: the clerk's checklist.
+    documents: Mapping[str, list[str]] = field(default_factory=dict)
 
 
 def call_next(
@@ -148,15 +151,15 @@ def call_next(
     for row in rows:
         service = by_id.get(row.service_id)
         if row.target_counter_id == counter.id:
-            # Sent here by name: first of all, whatever its service.
-            tier, weight = 0, 1.0
-            target_wait = service.target_wait if service else 30
-            code = service.code if service else "?"
-        else:
+            # Sent here by name: first of all, whatever its service (maybe not in the profile).
             if service is None:
-                continue
+                service = by_id[row.service_id] = lookups.service_by_id(session, row.service_id)
+            tier, weight = 0, 1.0
+        elif service is None:
+            continue
+        else:
             tier, weight = placement[service.code]
-            target_wait, code = service.target_wait, service.code
+        target_wait, code = service.target_wait, service.code
         candidates.append(
             rules.Candidate(
                 ticket_id=row.id,
@@ -212,6 +215,7 @@ def call_next(
     return CallResult(
         ticket=ticket,
         explanation=explanation,
+        documents=by_id[ticket.service_id].documents,
         events=[
             TicketCalled(
                 ticket, counter_number=number, zone_code=counter.zone_code, explanation=explanation

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from sqlalchemy import bindparam, func, insert, or_, select, text
@@ -32,6 +33,8 @@ class IssueResult:
     waiting: int  # the service's waiting count after this issue
     events: list[DomainEvent] = field(default_factory=list)
     replayed: bool = False  # True when an Idempotency-Key returned an earlier ticket
+    # What to bring, per language: printed on the ticket, shown on its status page.
+    documents: Mapping[str, list[str]] = field(default_factory=dict)
 
 
 _T = TICKETS.c
@@ -182,6 +185,7 @@ def issue_ticket(
         ticket=ticket,
         position=position,
         waiting=waiting,
+        documents=service.documents,
         events=[
             TicketIssued(ticket, device_id=actor.device_id),
             QueueChanged(frozenset({service.id})),
@@ -234,7 +238,10 @@ def _replay(session: Session, hall: HallContext, idem: Idempotency) -> IssueResu
         else 0
     )
     waiting = session.execute(_WAITING, {"service_id": ticket.service_id}).scalar_one()
-    return IssueResult(ticket=ticket, position=position, waiting=waiting, replayed=True)
+    documents = lookups.service_by_code(session, hall.id, ticket.service_code).documents
+    return IssueResult(
+        ticket=ticket, position=position, waiting=waiting, replayed=True, documents=documents
+    )
 
 
 def position_in_queue(

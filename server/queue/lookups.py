@@ -79,6 +79,7 @@ _SERVICES = select(
     _S.active,
 ).join(ZONES, ZONES.c.id == _S.zone_id)
 _SERVICE_BY_CODE = _SERVICES.where(_S.hall_id == bindparam("hall_id"), _S.code == bindparam("code"))
+_SERVICE_BY_ID = _SERVICES.where(_S.id == bindparam("service_id"))
 _SERVICES_BY_CODES = _SERVICES.where(
     _S.hall_id == bindparam("hall_id"),
     _S.code.in_(bindparam("codes", expanding=True)),
@@ -106,6 +107,11 @@ def service_by_code(session: Session, hall_id: int, code: str) -> ServiceRow:
             "unknown_service", N_("There is no service %(service)s in this hall."), service=code
         )
     return _service_row(row)
+
+
+def service_by_id(session: Session, service_id: int) -> ServiceRow:
+    """Any service of the hall by id, retired ones included (a ticket may still carry one)."""
+    return _service_row(session.execute(_SERVICE_BY_ID, {"service_id": service_id}).one())
 
 
 def services_by_code(
@@ -321,6 +327,8 @@ def ticket_row(session: Session, hall_id: int, ticket_id: int, *, lock: bool = F
 
 
 def ticket_row_by_token(session: Session, token: str) -> Any | None:
+    if "\x00" in token:  # never in a token, and PostgreSQL refuses it in a query
+        return None
     return session.execute(_TICKET_BY_TOKEN, {"token": token}).one_or_none()
 
 

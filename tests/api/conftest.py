@@ -93,7 +93,7 @@ class HallInfo:
         return self.config.service(code)
 
 
-def _login_tokens(url: str, users: dict[str, int], now: dt.datetime) -> dict[str, str]:
+def login_tokens(url: str, users: dict[str, int], now: dt.datetime) -> dict[str, str]:
     """A login token for every user, made as a sign-in makes one (without paying argon2 for
     each: the sign-in itself is tested through the API)."""
     from hallq.server.db import Database
@@ -130,7 +130,7 @@ def _new_hall(
         users=dict(hall.users),
         devices=dict(hall.devices),
         tokens=dict(hall.tokens),
-        user_tokens=_login_tokens(url, hall.users, BASE) if logins else {},
+        user_tokens=login_tokens(url, hall.users, BASE) if logins else {},
     )
 
 

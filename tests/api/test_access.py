@@ -9,7 +9,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 
+from hallq.server.models import Device, User
 from tests.api.conftest import Api, assert_error
 
 # One caller of each kind; the clerk is clerk1, who holds window 1 when a setup opens it.
@@ -125,33 +127,90 @@ def _logged_out(api: Api, ctx: dict[str, Any], response: Any) -> None:
 
 
 ENDPOINTS = [
-    Endpoint("issue", "POST", "/tickets", STAFF | {"kiosk"}, 201,
-             body={"service": "consultation"}, check=_issued),
-    Endpoint("cancel", "POST", "/tickets/{ticket}/cancel", STAFF, setup=_waiting,
-             body={}, check=_status_is("cancelled")),
+    Endpoint(
+        "issue",
+        "POST",
+        "/tickets",
+        STAFF | {"kiosk"},
+        201,
+        body={"service": "consultation"},
+        check=_issued,
+    ),
+    Endpoint(
+        "cancel",
+        "POST",
+        "/tickets/{ticket}/cancel",
+        STAFF,
+        setup=_waiting,
+        body={},
+        check=_status_is("cancelled"),
+    ),
     Endpoint("open", "POST", "/counters/1/open", STAFF, check=_window_is("open")),
-    Endpoint("close", "POST", "/counters/1/close", STAFF, setup=_open,
-             check=_window_is("closed")),
-    Endpoint("pause", "POST", "/counters/1/pause", AT_WINDOW, setup=_open,
-             body={"reason": "break"}, check=_window_is("paused")),
-    Endpoint("resume", "POST", "/counters/1/resume", AT_WINDOW, setup=_paused,
-             check=_window_is("open")),
-    Endpoint("call-next", "POST", "/counters/1/call-next", AT_WINDOW, setup=_queued,
-             check=_status_is("called")),
-    Endpoint("recall", "POST", "/counters/1/recall", AT_WINDOW, setup=_called,
-             check=_status_is("called")),
-    Endpoint("start", "POST", "/counters/1/start", AT_WINDOW, setup=_called,
-             check=_status_is("serving")),
-    Endpoint("finish", "POST", "/counters/1/finish", AT_WINDOW, setup=_serving,
-             check=_status_is("done")),
-    Endpoint("no-show", "POST", "/counters/1/no-show", AT_WINDOW, setup=_called,
-             check=_status_is("no_show")),
-    Endpoint("requeue", "POST", "/counters/1/requeue", AT_WINDOW, setup=_called,
-             check=_status_is("waiting")),
-    Endpoint("transfer", "POST", "/counters/1/transfer", AT_WINDOW, setup=_called,
-             body={"service": "consultation"}, check=_transferred),
-    Endpoint("rating", "POST", "/ratings", {"counter"}, 201, setup=_finished,
-             body={"ticket": 0, "score": 4}, check=_rated),
+    Endpoint("close", "POST", "/counters/1/close", STAFF, setup=_open, check=_window_is("closed")),
+    Endpoint(
+        "pause",
+        "POST",
+        "/counters/1/pause",
+        AT_WINDOW,
+        setup=_open,
+        body={"reason": "break"},
+        check=_window_is("paused"),
+    ),
+    Endpoint(
+        "resume", "POST", "/counters/1/resume", AT_WINDOW, setup=_paused, check=_window_is("open")
+    ),
+    Endpoint(
+        "call-next",
+        "POST",
+        "/counters/1/call-next",
+        AT_WINDOW,
+        setup=_queued,
+        check=_status_is("called"),
+    ),
+    Endpoint(
+        "recall", "POST", "/counters/1/recall", AT_WINDOW, setup=_called, check=_status_is("called")
+    ),
+    Endpoint(
+        "start", "POST", "/counters/1/start", AT_WINDOW, setup=_called, check=_status_is("serving")
+    ),
+    Endpoint(
+        "finish", "POST", "/counters/1/finish", AT_WINDOW, setup=_serving, check=_status_is("done")
+    ),
+    Endpoint(
+        "no-show",
+        "POST",
+        "/counters/1/no-show",
+        AT_WINDOW,
+        setup=_called,
+        check=_status_is("no_show"),
+    ),
+    Endpoint(
+        "requeue",
+        "POST",
+        "/counters/1/requeue",
+        AT_WINDOW,
+        setup=_called,
+        check=_status_is("waiting"),
+    ),
+    Endpoint(
+        "transfer",
+        "POST",
+        "/counters/1/transfer",
+        AT_WINDOW,
+        setup=_called,
+        body={"service": "consultation"},
+        check=_transferred,
+    ),
+    Endpoint(
+        "rating",
+        "POST",
+        "/ratings",
+        {"counter"},
+        201,
+        setup=_finished,
+        body={"ticket": 0, "score": 4},
+        check=_rated,
+    ),
     Endpoint("logout", "POST", "/auth/logout", STAFF, 204, check=_logged_out),
 ]
 READS = [
@@ -164,9 +223,7 @@ READS = [
 ALL = ENDPOINTS + READS
 
 ALLOWED_CASES = [
-    pytest.param(e, kind, id=f"{e.name}-{kind}")
-    for e in ENDPOINTS
-    for kind in sorted(e.allowed)
+    pytest.param(e, kind, id=f"{e.name}-{kind}") for e in ENDPOINTS for kind in sorted(e.allowed)
 ]
 
 
@@ -185,7 +242,7 @@ def test_other_callers_get_403_and_change_nothing(api: Api, endpoint: Endpoint) 
     refused = sorted(EVERYONE - endpoint.allowed)
     for kind in refused:
         response = endpoint.call(api, CALLERS[kind], ctx)
-        error = assert_error(response, 403, "role_not_allowed")
+        assert_error(response, 403, "role_not_allowed")
         en = endpoint.call(api, CALLERS[kind], ctx, headers={"Accept-Language": "en"})
         assert assert_error(en, 403, "role_not_allowed", lang="en")["message"].startswith("A ")
     after = (api.ok(api.get("/counters", "supervisor")), api.ok(api.get("/services", "admin")))
@@ -198,7 +255,6 @@ def test_other_callers_get_403_and_change_nothing(api: Api, endpoint: Endpoint) 
             assert isinstance(response.get_json(), dict)
     else:
         assert refused, "every change is refused to some kind of caller"
-        del error
 
 
 @pytest.mark.parametrize("endpoint", ALL, ids=[e.name for e in ALL])
@@ -208,15 +264,9 @@ def test_dead_or_missing_tokens_get_401(api: Api, hall, endpoint: Endpoint) -> N
     if logged_out:
         api.ok(api.post("/auth/logout", logged_out), 204)
     database = api.client.application.extensions["hallq"].db
-    from sqlalchemy import update
-
-    from hallq.server.models import Device, User
-
     with database.writing() as session:
         session.execute(update(User).where(User.username == "clerk2").values(active=False))
-        session.execute(
-            update(Device).where(Device.name == "kiosk-2").values(token_hash=None)
-        )
+        session.execute(update(Device).where(Device.name == "kiosk-2").values(token_hash=None))
     dead = {
         "garbage": "garbage",
         "unknown user token": "hqu_" + "x" * 43,
@@ -262,7 +312,7 @@ def test_a_clerk_acts_only_at_the_window_they_hold(api: Api, move: str) -> None:
     assert "clerk1" in error["message"]
     assert api.counter(1)["current_ticket"] == "A001"
     assert api.counter(1)["state"] == "serving"
-    # A clerk who holds no window at all is told to open one instead … of taking this one.
+    # A clerk who holds no window at all may not act here either, nor take the window.
     assert_error(api.act(1, move, "clerk3", **_body(move)), 403, "not_your_window")
     assert_error(api.post("/counters/1/open", "clerk3"), 409, "window_held")
 

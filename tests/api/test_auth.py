@@ -66,13 +66,27 @@ def test_login_refusals(api: Api, hall) -> None:
         ({"json": {"username": "", "password": PASSWORD}}, 422, "invalid_request"),
         ({"json": {"username": "clerk1", "password": ""}}, 422, "invalid_request"),
         ({"json": {"username": 1, "password": PASSWORD}}, 422, "invalid_request"),
-        ({"json": {"username": "clerk1", "password": PASSWORD, "otp": "1"}}, 422, "invalid_request"),
+        (
+            {"json": {"username": "clerk1", "password": PASSWORD, "otp": "1"}},
+            422,
+            "invalid_request",
+        ),
         ({"json": {"username": "u" * 65, "password": PASSWORD}}, 422, "invalid_request"),
         ({"json": ["clerk1", PASSWORD]}, 422, "invalid_request"),
         ({}, 422, "invalid_request"),
-        ({"data": "username=clerk1&password=x", "content_type": "application/x-www-form-urlencoded"},
-         415, "unsupported_media_type"),
-        ({"data": '{"username": "clerk1",', "content_type": "application/json"}, 400, "malformed_json"),
+        (
+            {
+                "data": "username=clerk1&password=x",
+                "content_type": "application/x-www-form-urlencoded",
+            },
+            415,
+            "unsupported_media_type",
+        ),
+        (
+            {"data": '{"username": "clerk1",', "content_type": "application/json"},
+            400,
+            "malformed_json",
+        ),
     ],
 )
 def test_login_bad_requests(api: Api, kwargs: dict, status: int, code: str) -> None:
@@ -109,7 +123,10 @@ def test_disabled_user_cannot_sign_in(api: Api, hall) -> None:
 @pytest.mark.parametrize(
     ("who", "expected"),
     [
-        ("admin", {"name": "admin", "role": "admin", "kind": "user", "zone": None, "counter": None}),
+        (
+            "admin",
+            {"name": "admin", "role": "admin", "kind": "user", "zone": None, "counter": None},
+        ),
         ("supervisor", {"role": "supervisor", "kind": "user", "counter": None}),
         ("kiosk-1", {"name": "kiosk-1", "role": "kiosk", "kind": "device", "zone": None}),
         ("display-b", {"name": "display-b", "role": "display", "kind": "device", "zone": "B"}),
@@ -154,7 +171,9 @@ def test_revoked_device_is_refused_at_once(api: Api, hall) -> None:
     assert api.issue("consultation", "kiosk-2")["number"] == "D001"
     output = hallq(hall, "device", "revoke", "kiosk-2")
     assert "kiosk-2" in output
-    assert_error(api.post("/tickets", "kiosk-2", json={"service": "consultation"}), 401, "bad_token")
+    assert_error(
+        api.post("/tickets", "kiosk-2", json={"service": "consultation"}), 401, "bad_token"
+    )
     assert_error(api.get("/auth/me", "kiosk-2"), 401, "bad_token")
     en = api.get("/services", "kiosk-2", headers={"Accept-Language": "en"})
     assert assert_error(en, 401, "bad_token", lang="en")["message"] == (

@@ -52,7 +52,9 @@ def test_rate_the_just_finished_ticket(api: Api, hall) -> None:
 
 def test_rate_the_ticket_being_served_by_its_number(api: Api) -> None:
     ticket = _served(api, 7, "consultation", finish=False)
-    response = api.post("/ratings", "counter-7", json={"ticket": ticket["number"].lower(), "score": 4})
+    response = api.post(
+        "/ratings", "counter-7", json={"ticket": ticket["number"].lower(), "score": 4}
+    )
     assert response.status_code == 201
     assert response.get_json()["ticket"] == ticket["number"]
     assert _stored(api)[0][0][1:3] == (ticket["id"], 4)
@@ -113,7 +115,10 @@ def test_an_older_ticket_is_not_rated_any_more(api: Api) -> None:
         403,
         "not_this_windows_ticket",
     )
-    assert api.post("/ratings", "counter-3", json={"ticket": second["id"], "score": 5}).status_code == 201
+    assert (
+        api.post("/ratings", "counter-3", json={"ticket": second["id"], "score": 5}).status_code
+        == 201
+    )
     assert [r[1] for r in _stored(api)[0]] == [second["id"]]
 
 

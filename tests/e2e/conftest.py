@@ -17,6 +17,8 @@ Fixtures:
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -27,6 +29,8 @@ import pytest
 import requests
 import socketio
 
+from hallq.server.auth import login
+from hallq.server.db import Database
 from tests.support.hall import PASSWORD, Hall, build_hall
 from tests.support.server import ServerProcess, hallq_argv
 
@@ -37,7 +41,14 @@ EVENT_TIMEOUT = 10.0
 NAMESPACE = "/hall"
 # Hall-wide deltas: each carries the hall's next ``seq``.
 DELTAS = frozenset(
-    {"ticket.issued", "ticket.called", "ticket.updated", "counter.updated", "queue.updated"}
+    {
+        "ticket.issued",
+        "ticket.called",
+        "ticket.updated",
+        "counter.updated",
+        "queue.updated",
+        "hall.updated",
+    }
 )
 
 
@@ -46,6 +57,22 @@ def prepare_hall(url: str) -> Hall:
     hall = build_hall(url)
     hall.db.dispose()  # the servers under test are the only users of the database from now on
     return hall
+
+
+def login_token(url: str, username: str) -> str:
+    """A login token of ``username`` made in the database, without the HTTP sign-in.
+
+    For servers sharing a Redis: their sign-in rate limit counts live in that Redis under
+    keys of no test's own, so every test run on the machine would count against it.
+    """
+    database = Database(url)
+    try:
+        with database.writing() as session:
+            made = login(session, username, PASSWORD, dt.datetime.now(dt.UTC))
+            assert made is not None, f"cannot sign in {username}"
+            return made[0]
+    finally:
+        database.dispose()
 
 
 def serve_argv() -> list[str]:
@@ -266,7 +293,5 @@ def hall_socket(server_factory) -> Iterator[Callable[..., HallSocket]]:
 
     yield make
     for client in made:
-        try:
+        with contextlib.suppress(Exception):  # a refused or broken client: nothing to close
             client.close()
-        except Exception:  # a refused or broken client has nothing left to close
-            pass

@@ -12,11 +12,16 @@ the whole hall gets them in the design's order.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import datetime as dt
+import os
 import random
+import signal
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +35,7 @@ CLERK_THREADS = 2  # the last ones issue as a clerk (green channel); the others 
 ISSUE_FOR = 1.5  # seconds of issuing before the kill
 WORKER_GONE_WITHIN = 5.0  # seconds after the arbiter's death
 PROBE_MARGIN = 64  # ticket ids probed past the largest acknowledged one
+PR_SET_CHILD_SUBREAPER = 36
 
 SERVICES = (
     "property-transfer",
@@ -108,6 +114,34 @@ class Issuer:
             client.close()
 
 
+@contextlib.contextmanager
+def adopting_orphans() -> Iterator[None]:
+    """Meanwhile, descendants of this process whose parent dies become its children (Linux
+    ``PR_SET_CHILD_SUBREAPER``): it can then see how they end."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_CHILD_SUBREAPER)")
+    try:
+        yield
+    finally:
+        libc.prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0)
+
+
+def wait_adopted(pid: int, deadline: float) -> int | None:
+    """The wait status of an adopted process once it ends; None if it runs past
+    ``deadline`` (a ``time.monotonic()`` value) or was not adopted."""
+    while True:
+        try:
+            done, status = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            return None
+        if done:
+            return status
+        if time.monotonic() >= deadline:
+            return None
+        time.sleep(0.005)
+
+
 def parse_time(value: str) -> dt.datetime:
     when = dt.datetime.fromisoformat(value)
     return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
@@ -122,9 +156,7 @@ def seq_of(number: str) -> tuple[str, int]:
     return number[0], int(number[1:])
 
 
-def test_kill9_while_issuing_loses_nothing_acknowledged(
-    database_url, start_server, api, tmp_path
-) -> None:
+def test_kill9_while_issuing_loses_nothing_acknowledged(database_url, start_server, api) -> None:
     hall = prepare_hall(database_url)
     server = start_server(database_url)
     staff_token = api(server).login("clerk1")
@@ -134,7 +166,9 @@ def test_kill9_while_issuing_loses_nothing_acknowledged(
         Issuer(
             number=i,
             base_url=server.url,
-            token=staff_token if i >= N_THREADS - CLERK_THREADS else hall.tokens[f"kiosk-{i % 2 + 1}"],
+            token=staff_token
+            if i >= N_THREADS - CLERK_THREADS
+            else hall.tokens[f"kiosk-{i % 2 + 1}"],
             staff=i >= N_THREADS - CLERK_THREADS,
             stop=stop,
         )
@@ -149,10 +183,10 @@ def test_kill9_while_issuing_loses_nothing_acknowledged(
         stop.set()  # from here on a failed request is the crash, not a bug
         arbiter_pid = server.pid
         worker_pids = [pid for pid in server.group_pids() if pid != arbiter_pid]
-        killed_at = time.monotonic()
-        server.kill9()
-        while server.group_pids() and time.monotonic() - killed_at < WORKER_GONE_WITHIN:
-            time.sleep(0.02)
+        with adopting_orphans():
+            killed_at = time.monotonic()
+            server.kill9()
+            ends = {pid: wait_adopted(pid, killed_at + WORKER_GONE_WITHIN) for pid in worker_pids}
         worker_gone_after = time.monotonic() - killed_at
         left = server.group_pids()
         for issuer in issuers:
@@ -165,6 +199,11 @@ def test_kill9_while_issuing_loses_nothing_acknowledged(
         f"{WORKER_GONE_WITHIN:g} s after kill -9 of the arbiter {arbiter_pid}: they hold the "
         f"port and the database.\n{server.log_tail(30)}"
     )
+    for pid, status in ends.items():
+        # Killed by the kernel as its parent died (PR_SET_PDEATHSIG), not ending later on
+        # its own (gunicorn's worker notices a new parent within about a second).
+        assert status is not None and os.WIFSIGNALED(status), (pid, status, server.log_tail(5))
+        assert os.WTERMSIG(status) == signal.SIGKILL, (pid, os.WTERMSIG(status))
     assert not [i.number for i in issuers if i.thread and i.thread.is_alive()], "stuck issuers"
     unexpected = [f"issuer {i.number}: {u}" for i in issuers for u in i.unexpected]
     assert not unexpected, "\n".join(unexpected) + "\n" + server.log_tail(40)
