@@ -15,6 +15,7 @@ from flask_openapi3 import Info, OpenAPI, Server
 
 from hallq.server import db as dbmod
 from hallq.server import wire
+from hallq.server.auth_cache import CallerCache, bump_auth_epoch
 from hallq.server.queue.eta import Estimator
 from hallq.server.queue.events import HallChanged
 from hallq.server.queue.hall import HallContext, load_hall
@@ -35,14 +36,29 @@ class HallQ:
     clock: Callable[[], dt.datetime] = utcnow
     halls: dict[int, tuple[float, HallContext]] = field(default_factory=dict)
     hub: Any = None  # realtime.Hub, set by realtime.init_realtime
+    callers: CallerCache | None = None  # who tokens belong to, for a few seconds
+
+    def revoked(self) -> None:
+        """A token or user was revoked here: forget cached callers, here and in every server."""
+        if self.callers is not None:
+            self.callers.forget()
+        bump_auth_epoch(current_app.config["HALLQ_DATABASE_URL"])
 
     def hall(self, session: Any, hall_id: int) -> HallContext:
+        """(``session`` may be None: one is opened when the context must be read.)"""
+        return self._hall(session, hall_id)
+
+    def _hall(self, session: Any, hall_id: int) -> HallContext:
         """The hall's context, re-read every 30 s so that `hallq init` reaches a running server."""
         cached = self.halls.get(hall_id)
         now = self.clock().timestamp()
         if cached is not None and now - cached[0] < 30:
             return cached[1]
-        hall = load_hall(session, hall_id)
+        if session is None:
+            with self.db.reading() as fresh:
+                hall = load_hall(fresh, hall_id)
+        else:
+            hall = load_hall(session, hall_id)
         self.halls[hall_id] = (now, hall)
         if cached is not None and cached[1].loaded_at != hall.loaded_at and self.hub is not None:
             # `hallq init` reloaded the hall file while we ran: tell the screens.
@@ -113,7 +129,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         MAX_CONTENT_LENGTH=64 * 1024,
         JSON_SORT_KEYS=False,
         HALLQ_DEFAULT_LANGUAGE="zh-Hant",
-        RATELIMIT_HEADERS_ENABLED=True,
     )
     if config:
         app.config.update(config)
@@ -124,6 +139,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         db=database,
         estimator=Estimator(database.reading),
         clock=app.config.get("HALLQ_CLOCK") or utcnow,
+        callers=CallerCache.for_database(app.config["HALLQ_DATABASE_URL"]),
     )
     app.extensions["hallq"] = state
 

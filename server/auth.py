@@ -66,6 +66,7 @@ class Caller:
     kind: str  # "user" | "device"
     zone: str | None = None  # a device's zone code
     counter_number: int | None = None  # a counter device's window
+    expires_at: dt.datetime | None = None  # a login token's end; devices' do not expire
 
     @property
     def role(self) -> str:
@@ -82,7 +83,7 @@ class Caller:
 _U, _L, _D = USERS.c, LOGIN_TOKENS.c, DEVICES.c
 # One indexed look-up per request (token_hash is unique), built once.
 _USER_BY_TOKEN = (
-    select(_U.id, _U.hall_id, _U.username, _U.display_name, _U.role)
+    select(_U.id, _U.hall_id, _U.username, _U.display_name, _U.role, _L.expires_at)
     .join(LOGIN_TOKENS, _L.user_id == _U.id)
     .where(
         _L.token_hash == bindparam("digest"),
@@ -119,6 +120,7 @@ def resolve(session: Session, token: str, now: dt.datetime) -> Caller | None:
             actor=Actor(hall_id=row.hall_id, role=row.role, user_id=row.id),
             name=row.display_name or row.username,
             kind="user",
+            expires_at=row.expires_at,
         )
     if token.startswith(DEVICE_PREFIX):
         row = session.execute(_DEVICE_BY_TOKEN, {"digest": token_hash(token)}).one_or_none()

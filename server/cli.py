@@ -63,6 +63,13 @@ def _ready_database() -> dbmod.Database:
     return database
 
 
+def _revoked() -> None:
+    """Running servers must stop honouring revoked tokens at once (see server/auth_cache.py)."""
+    from hallq.server.auth_cache import bump_auth_epoch
+
+    bump_auth_epoch(dbmod.database_url())
+
+
 def _the_hall(session: Any, code: str | None) -> Hall:
     halls = session.scalars(select(Hall).order_by(Hall.id)).all()
     if code:
@@ -229,6 +236,7 @@ def user_disable(name: str) -> None:
             raise click.ClickException(f"no user {name!r}")
         found.active = False
     database.dispose()
+    _revoked()
     click.echo(f"User {name} is disabled; their sessions ended.")
 
 
@@ -306,6 +314,7 @@ def device_add(
             found.counter_id = counter_id
         token = issue_device_token(found)
     database.dispose()
+    _revoked()
     click.echo(f"{verb} {kind} {name}; any earlier token of it no longer works. Its token:")
     click.echo(token)
 
@@ -322,6 +331,7 @@ def device_revoke(name: str) -> None:
         for d in found:
             d.token_hash, d.revoked_at = None, _now()
     database.dispose()
+    _revoked()
     click.echo(
         f"Device {name} can no longer connect. `hallq device add {name}` gives it a new token."
     )

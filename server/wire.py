@@ -82,20 +82,27 @@ class CounterPayload(TypedDict):
     since: str | None
 
 
-class ServiceQueuePayload(TypedDict):
+class QueueFigures(TypedDict):
+    """A service's live figures: what ``queue.updated`` carries (merge into the snapshot's)."""
+
     code: str
-    prefix: str
-    zone: str
-    name: dict[str, str]
     waiting: int
     open: bool  # taking tickets now (opening hours and daily cap)
     closed_reason: str | None  # "hours" | "cap" | None
     opens_at: str | None
     open_windows: int
     eta_minutes: int | None  # for a ticket taken now; None when no window serves it
-    target_wait: int
     daily_cap: int | None
     issued_today: int
+
+
+class ServiceQueuePayload(QueueFigures):
+    """A service in the snapshot and in GET /services: the figures and its description."""
+
+    prefix: str
+    zone: str
+    name: dict[str, str]
+    target_wait: int
     documents: dict[str, list[str]]
 
 

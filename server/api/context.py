@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 from flask import g, request
 
 from hallq.server.app import hallq
-from hallq.server.auth import Caller, resolve
+from hallq.server.auth import Caller, resolve, token_hash
 from hallq.server.queue.errors import N_, ROLE_TERMS, Forbidden, Refused
 from hallq.server.queue.events import DomainEvent
 from hallq.server.queue.hall import HallContext
@@ -41,16 +41,21 @@ def authenticate() -> Caller:
             "unauthenticated", N_("Sign in first: this needs a token (Authorization: Bearer …).")
         )
     state = hallq()
-    with state.db.reading() as session:
-        caller = resolve(session, token, state.clock())
-        if caller is not None:
-            g.hall = state.hall(session, caller.actor.hall_id)
-    if caller is None:
+    now = state.clock()
+    digest = token_hash(token)
+    found = state.callers.get(digest, now) if state.callers else None
+    if found is None:
+        with state.db.reading() as session:
+            found = resolve(session, token, now)
+        if found is not None and state.callers:
+            state.callers.put(digest, found, found.expires_at)
+    if found is None:
         raise Unauthenticated(
             "bad_token", N_("This token is not valid (unknown, expired or revoked): sign in again.")
         )
-    g.caller = caller
-    return caller
+    g.hall = state.hall(None, found.actor.hall_id)
+    g.caller = found
+    return found
 
 
 def requires(*roles: str) -> Callable[[F], F]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import current_app, request
 from flask_openapi3 import APIBlueprint, Tag
 
 from hallq.server.api.context import EVERYONE, bearer_token, caller, requires
@@ -12,7 +13,6 @@ from hallq.server.api.schemas import ERRORS, LoginIn, LoginOut, MeOut
 from hallq.server.app import hallq
 from hallq.server.auth import LOGIN_LIFETIME, login, logout
 from hallq.server.i18n import translate
-from hallq.server.limits import limiter
 from hallq.server.queue.errors import N_
 
 tag = Tag(name="auth", description="Users sign in with a password and get a token")
@@ -24,25 +24,33 @@ bp = APIBlueprint("signin", __name__, abp_tags=[tag], abp_responses=ERRORS)
     summary="Sign in: a token for `Authorization: Bearer …`",
     responses={200: LoginOut},
 )
-@limiter.limit(
-    "10 per minute; 100 per hour",
-    key_func=lambda: _login_key(),
-    # Only failed attempts count: a clerk signing in again after a restart is not guessing.
-    deduct_when=lambda response: response.status_code == 401,
-)
 def sign_in(body: LoginIn) -> Any:
+    limits = current_app.extensions["hallq_sign_in_limits"]
+    key = _login_key(body.username)
+    wait = limits.retry_after(key)
+    if wait is not None:
+        response = error_response(
+            429,
+            "too_many_requests",
+            translate(N_("Too many attempts: wait a minute and try again.")),
+        )
+        response.headers["Retry-After"] = str(wait)
+        return response
     state = hallq()
     now = state.clock()
     with state.db.writing() as session:
         result = login(session, body.username, body.password, now)
-        if result is None:
-            return error_response(
-                401,
-                "bad_credentials",
-                translate(N_("Wrong user name or password, or the account is disabled.")),
-            )
-        token, user = result
-        role, name = user.role, user.display_name or user.username
+        if result is not None:
+            token, user = result
+            role, name = user.role, user.display_name or user.username
+    if result is None:
+        # Only failed attempts count: a clerk signing in again after a restart is not guessing.
+        limits.failed(key)
+        return error_response(
+            401,
+            "bad_credentials",
+            translate(N_("Wrong user name or password, or the account is disabled.")),
+        )
     return {
         "token": token,
         "role": role,
@@ -51,13 +59,9 @@ def sign_in(body: LoginIn) -> Any:
     }
 
 
-def _login_key() -> str:
+def _login_key(username: str) -> str:
     # Per address and user name: one clerk's typos do not lock out the whole hall.
-    from flask import request
-
-    body = request.get_json(silent=True) or {}
-    name = body.get("username") if isinstance(body, dict) else None
-    return f"{request.remote_addr}:{name if isinstance(name, str) else ''}"[:200]
+    return f"{request.remote_addr}:{username}"[:200]
 
 
 @bp.post(
@@ -71,6 +75,7 @@ def sign_out() -> Any:
     state = hallq()
     with state.db.writing() as session:
         logout(session, bearer_token() or "", state.clock())
+    state.revoked()
     return "", 204
 
 

@@ -97,6 +97,8 @@ class TicketUpdated:
 @dataclass(frozen=True)
 class CounterUpdated:
     counter: CounterState
+    # True when the window opened, closed, paused or resumed: estimated waits change.
+    staffing: bool = False
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Text, bindparam, cast, select, update
 from sqlalchemy.orm import Session
 
 from hallq.server.queue.errors import N_, NotFound
@@ -41,13 +41,14 @@ class ServiceRow:
 
 
 @functools.lru_cache(maxsize=256)
-def _hours(hours_json: str) -> OpeningHours:
+def opening_hours_text(hours_json: str) -> OpeningHours:
+    """Opening hours from the column's JSON text, parsed once per distinct text: they are
+    read on every issue, and change only when the hall file is loaded again."""
     return OpeningHours.parse(json.loads(hours_json))
 
 
-def opening_hours(table: Mapping[str, Any]) -> OpeningHours:
-    """Parsed opening hours of a service row (parsed once per distinct table)."""
-    return _hours(json.dumps(table, sort_keys=True))
+# The hours column read as its JSON text: a ready cache key on both databases.
+HOURS_TEXT = cast(SERVICES.c.hours, Text).label("hours_text")
 
 
 def _service_row(row: Any) -> ServiceRow:
@@ -60,7 +61,7 @@ def _service_row(row: Any) -> ServiceRow:
         documents=row.documents or {},
         target_wait=row.target_wait,
         daily_cap=row.daily_cap,
-        hours=opening_hours(row.hours),
+        hours=opening_hours_text(row.hours_text),
         active=row.active,
     )
 
@@ -75,7 +76,7 @@ _SERVICES = select(
     _S.documents,
     _S.target_wait,
     _S.daily_cap,
-    _S.hours,
+    HOURS_TEXT,
     _S.active,
 ).join(ZONES, ZONES.c.id == _S.zone_id)
 _SERVICE_BY_CODE = _SERVICES.where(_S.hall_id == bindparam("hall_id"), _S.code == bindparam("code"))

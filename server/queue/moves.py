@@ -126,7 +126,8 @@ def start(
         (at.ticket.called_at - at.ticket.queued_at).total_seconds() if at.ticket.called_at else None
     )
     _log(session, actor, at, "ticket.started", now, waited_seconds=waited)
-    return MoveResult(ticket, [TicketUpdated(ticket, "start"), _counter_event(at, current=ticket)])
+    # The window shows the same ticket as before: only the ticket's state changed.
+    return MoveResult(ticket, [TicketUpdated(ticket, "start")])
 
 
 def finish(

@@ -88,7 +88,7 @@ _SERVICE_QUEUES = (
         ZONES.c.code.label("zone_code"),
         _S.name,
         _S.waiting,
-        _S.hours,
+        lookups.HOURS_TEXT,
         _S.target_wait,
         _S.daily_cap,
         _S.documents,
@@ -113,7 +113,10 @@ def services_payload(
     estimator: Estimator,
     now: dt.datetime,
     only: Iterable[int] | None = None,
-) -> list[wire.ServiceQueuePayload]:
+    figures_only: bool = False,
+) -> list[Any]:
+    """Each service's queue as screens show it. ``figures_only`` leaves out what changes only
+    with the hall file (names, documents...): the shape of ``queue.updated``."""
     params: dict[str, Any] = {"hall_id": hall.id, "day": hall.business_day(now)}
     if only is None:
         rows = session.execute(_SERVICE_QUEUES, params).all()
@@ -121,10 +124,10 @@ def services_payload(
         rows = session.execute(_SOME_SERVICE_QUEUES, {**params, "ids": list(only)}).all()
     local = hall.local(now)
     windows = estimator.open_windows(hall, [r.id for r in rows])
-    out: list[wire.ServiceQueuePayload] = []
+    out: list[Any] = []
     for service in rows:
         issued = service.issued
-        hours = lookups.opening_hours(service.hours)
+        hours = lookups.opening_hours_text(service.hours_text)
         issued = issued or 0
         closed_reason = None
         opens_at = None
@@ -134,25 +137,41 @@ def services_payload(
             opens_at = iso(nxt)
         elif service.daily_cap is not None and issued >= service.daily_cap:
             closed_reason = "cap"
-        out.append(
-            {
-                "code": service.code,
-                "prefix": service.prefix,
-                "zone": service.zone_code,
-                "name": service.name,
-                "waiting": service.waiting,
-                "open": closed_reason is None,
-                "closed_reason": closed_reason,
-                "opens_at": opens_at,
-                "open_windows": windows.get(service.id, 0),
-                "eta_minutes": estimator.minutes(hall, service.id, service.waiting + 1),
-                "target_wait": service.target_wait,
-                "daily_cap": service.daily_cap,
-                "issued_today": issued,
-                "documents": service.documents,
-            }
-        )
+        figures: wire.QueueFigures = {
+            "code": service.code,
+            "waiting": service.waiting,
+            "open": closed_reason is None,
+            "closed_reason": closed_reason,
+            "opens_at": opens_at,
+            "open_windows": windows.get(service.id, 0),
+            "eta_minutes": estimator.minutes(hall, service.id, service.waiting + 1),
+            "daily_cap": service.daily_cap,
+            "issued_today": issued,
+        }
+        if figures_only:
+            out.append(figures)
+            continue
+        full: wire.ServiceQueuePayload = {
+            **figures,
+            "prefix": service.prefix,
+            "zone": service.zone_code,
+            "name": service.name,
+            "target_wait": service.target_wait,
+            "documents": service.documents,
+        }
+        out.append(full)
     return out
+
+
+def counter_payload_of(session: Session, hall: HallContext, number: int) -> wire.CounterPayload:
+    """One window as it is now (for ``counter.updated``)."""
+    counter = lookups.counter_by_number(session, hall.id, number)
+    current = None
+    if counter.current_ticket_id is not None:
+        current = session.execute(
+            select(Ticket.number).where(Ticket.id == counter.current_ticket_id)
+        ).scalar()
+    return counter_payload(lookups.counter_state(counter, current))
 
 
 def counters_payload(session: Session, hall: HallContext) -> list[wire.CounterPayload]:

@@ -72,7 +72,7 @@ def counter_updated(session: Session, counter: CounterRow) -> CounterUpdated:
         number = session.execute(
             select(Ticket.number).where(Ticket.id == fresh.current_ticket_id)
         ).scalar_one()
-    return CounterUpdated(lookups.counter_state(fresh, number))
+    return CounterUpdated(lookups.counter_state(fresh, number), staffing=True)
 
 
 def _set(session: Session, counter_id: int, **values: object) -> None:

@@ -99,10 +99,10 @@
 
   function apply(state, name, data) {
     if (name === "queue.updated") {
+      // Figures only: merged into the snapshot's services (names and documents stay).
       data.services.forEach(function (fresh) {
-        var i = state.services.findIndex(function (s) { return s.code === fresh.code; });
-        if (i >= 0) state.services[i] = fresh;
-        else state.services.push(fresh);
+        var known = state.services.find(function (s) { return s.code === fresh.code; });
+        if (known) Object.assign(known, fresh);
       });
     } else if (name === "counter.updated") {
       var j = state.counters.findIndex(function (c) { return c.number === data.counter.number; });
