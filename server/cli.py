@@ -6,6 +6,7 @@ Messages are for the person installing a hall: what happened, and the next step.
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -362,8 +363,8 @@ def device_list() -> None:
 )
 def serve(host: str, port: int, dev: bool) -> None:
     """Run the hall server (gunicorn, one gevent worker: what the benchmarks measured)."""
-    _ready_database().dispose()
     if dev:
+        _ready_database().dispose()
         from hallq.server.app import create_app
 
         app = create_app()
@@ -373,10 +374,34 @@ def serve(host: str, port: int, dev: bool) -> None:
             app, host=host, port=port, debug=True, use_reloader=True, allow_unsafe_werkzeug=True
         )
         return
+    # Checked in a child process: psycopg chooses how to wait for the database when it is
+    # first imported, and it must first be imported in the worker, after gevent's patching,
+    # or every query would stop the whole worker while it waits.
+    checked = subprocess.run(
+        [sys.executable, "-m", "hallq.server.cli", "check", "--quiet"], check=False
+    )
+    if checked.returncode != 0:
+        raise SystemExit(checked.returncode)
     from hallq.server.serving import run_gunicorn
 
     click.echo(f"HallQ serving http://{host}:{port}/ (Ctrl-C stops it)")
     run_gunicorn(host, port)
+
+
+@main.command()
+@click.option("--quiet", is_flag=True, help="say nothing when all is well")
+def check(quiet: bool) -> None:
+    """Check that the database answers and holds a loaded hall (exit status 0 if so)."""
+    database = _ready_database()
+    with database.reading() as session:
+        halls = session.scalars(select(Hall.code)).all()
+    database.dispose()
+    if not halls:
+        raise click.ClickException("no hall is loaded yet. Run `hallq init` first.")
+    if not quiet:
+        click.echo(
+            f"Database {_describe(dbmod.database_url())} is ready; halls: {', '.join(halls)}."
+        )
 
 
 @main.command()

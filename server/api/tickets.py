@@ -75,7 +75,7 @@ def issue(body: IssueIn) -> Any:
     state = hallq()
     idem = _idempotency(body)
 
-    def attempt() -> Any:
+    def attempt(replay_first: bool) -> Any:
         with state.db.writing() as session:
             return issue_ticket(
                 session,
@@ -87,15 +87,17 @@ def issue(body: IssueIn) -> Any:
                 language=body.language,
                 appointment=body.appointment,
                 idempotency=idem,
+                replay_first=replay_first,
             )
 
     try:
-        result = attempt()
+        result = attempt(replay_first=False)
     except IntegrityError:
         if idem is None:
             raise
-        # The same key raced in from a retry on PostgreSQL: the first one won; return it.
-        result = attempt()
+        # The key was used before (a retried press, or the same press racing in): the
+        # first press's ticket is the answer.
+        result = attempt(replay_first=True)
     publish(result.events)
     out: dict[str, Any] = dict(ticket_payload(result.ticket))
     out.update(

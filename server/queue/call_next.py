@@ -39,6 +39,7 @@ from hallq.server.queue.windows import OPEN, PAUSED, guard
 from hallq.server.tables import COUNTERS, TICKETS
 
 _T = TICKETS.c
+# What the call needs to know of a head ticket, so that no further read follows the claim.
 _HEAD_COLUMNS = (
     _T.id,
     _T.number,
@@ -47,6 +48,11 @@ _HEAD_COLUMNS = (
     _T.queued_at,
     _T.issued_at,
     _T.target_counter_id,
+    _T.business_day,
+    _T.language,
+    _T.leg,
+    _T.appointment,
+    _T.status_token,
 )
 _HEAD_ORDER = (_T.class_rank, _T.queued_at, _T.id)
 
@@ -192,7 +198,28 @@ def call_next(
         raise Conflict("race_lost", N_("Another window took that ticket; press call again."))
     # The previous customer's rating window ends with this call (moves._leave_window).
     session.execute(_SET_CURRENT, {"counter_id": counter.id, "ticket_id": chosen.ticket_id})
-    ticket = lookups.ticket_state(session, hall.id, chosen.ticket_id)
+    head = next(row for row in rows if row.id == chosen.ticket_id)
+    service = by_id[head.service_id]
+    ticket = TicketState(
+        id=head.id,
+        number=head.number,
+        business_day=head.business_day,
+        service_id=head.service_id,
+        service_code=service.code,
+        zone_code=service.zone_code,
+        status=rules.CALLED,
+        priority=head.priority,
+        language=head.language,
+        leg=head.leg,
+        issued_at=head.issued_at,
+        queued_at=head.queued_at,
+        call_count=1,
+        counter_number=number,
+        target_counter_number=number if head.target_counter_id == counter.id else None,
+        called_at=now,
+        appointment=head.appointment,
+        status_token=head.status_token,
+    )
     lookups.adjust_waiting(session, ticket.service_id, -1)
     ledger.append(
         session,

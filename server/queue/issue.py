@@ -7,13 +7,14 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from sqlalchemy import bindparam, func, insert, or_, select, text
+from sqlalchemy import bindparam, func, or_, select, text
 from sqlalchemy.orm import Session
 
-from hallq.server.queue import ledger, lookups, numbering, rules
+from hallq.server.queue import issue_record, lookups, rules
 from hallq.server.queue.errors import N_, Conflict, Forbidden, Invalid
 from hallq.server.queue.events import Actor, DomainEvent, QueueChanged, TicketIssued, TicketState
 from hallq.server.queue.hall import HallContext
+from hallq.server.queue.issue_record import NewTicket
 from hallq.server.tables import IDEMPOTENCY_KEYS, SERVICES, TICKETS
 
 
@@ -38,8 +39,6 @@ class IssueResult:
 
 
 _T = TICKETS.c
-_INSERT_TICKET = insert(TICKETS).returning(_T.id)
-_INSERT_KEY = insert(IDEMPOTENCY_KEYS)
 _FIND_KEY = select(IDEMPOTENCY_KEYS.c.fingerprint, IDEMPOTENCY_KEYS.c.ticket_id).where(
     IDEMPOTENCY_KEYS.c.caller == bindparam("caller"), IDEMPOTENCY_KEYS.c.key == bindparam("key")
 )
@@ -74,8 +73,16 @@ def issue_ticket(
     language: str | None = None,
     appointment: str | None = None,
     idempotency: Idempotency | None = None,
+    replay_first: bool = True,
 ) -> IssueResult:
-    if idempotency is not None:
+    """Issue a ticket; with an ``idempotency`` key already used, return that press's ticket.
+
+    ``replay_first=False`` skips looking the key up before issuing: the key's unique index
+    then refuses a repeated press (IntegrityError, the transaction rolls back with its
+    number) and the caller tries again with the look-up. Repeated presses are rare, so
+    the common press saves a query.
+    """
+    if idempotency is not None and replay_first:
         earlier = _replay(session, hall, idempotency)
         if earlier is not None:
             return earlier
@@ -97,8 +104,27 @@ def issue_ticket(
         )
 
     day = hall.business_day(now)
-    seq = numbering.take_next(session, hall.id, service.prefix, day)
-    if service.daily_cap is not None and seq > service.daily_cap:
+    token = secrets.token_urlsafe(16)
+    rank = rules.CLASS_RANK[priority]
+    done = issue_record.record(
+        session,
+        actor,
+        NewTicket(
+            hall_id=hall.id,
+            day=day,
+            prefix=service.prefix,
+            service_id=service.id,
+            priority=priority,
+            language=language,
+            appointment=appointment,
+            now=now,
+            status_token=token,
+            idempotency=None
+            if idempotency is None
+            else (idempotency.caller, idempotency.key, idempotency.fingerprint),
+        ),
+    )
+    if service.daily_cap is not None and done.seq > service.daily_cap:
         # Raising rolls the transaction back, taking the number back with it.
         raise Conflict(
             "daily_cap_reached",
@@ -107,56 +133,7 @@ def issue_ticket(
             service_code=service.code,
             cap=service.daily_cap,
         )
-
-    number = rules.format_number(service.prefix, seq)
-    token = secrets.token_urlsafe(16)
-    rank = rules.CLASS_RANK[priority]
-    ticket_id = session.execute(
-        _INSERT_TICKET,
-        {
-            "hall_id": hall.id,
-            "business_day": day,
-            "number": number,
-            "seq": seq,
-            "service_id": service.id,
-            "priority": priority,
-            "class_rank": rank,
-            "language": language,
-            "appointment": appointment,
-            "status": rules.WAITING,
-            "leg": 1,
-            "issued_at": now,
-            "queued_at": now,
-            "call_count": 0,
-            "status_token": token,
-        },
-    ).scalar_one()
-    waiting = lookups.adjust_waiting(session, service.id, +1)
-    ledger.append(
-        session,
-        actor,
-        "ticket.issued",
-        now,
-        ticket_id=ticket_id,
-        leg=1,
-        service_id=service.id,
-        number=number,
-        priority=priority,
-        language=language,
-        appointment=appointment,
-        business_day=day.isoformat(),
-    )
-    if idempotency is not None:
-        session.execute(
-            _INSERT_KEY,
-            {
-                "caller": idempotency.caller,
-                "key": idempotency.key,
-                "fingerprint": idempotency.fingerprint,
-                "ticket_id": ticket_id,
-                "created_at": now,
-            },
-        )
+    ticket_id, number, waiting = done.ticket_id, done.number, done.waiting
 
     # The newest walk-in is last in its queue; others need counting.
     position = (

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import DBAPIError
 
-from hallq.server.models import Counter, Event, FollowUp, Service, Ticket
+from hallq.server.models import Counter, DayCounter, Event, FollowUp, Service, Ticket
 from hallq.server.queue import moves, ratings, windows
 from hallq.server.queue.call_next import call_next
 from hallq.server.queue.errors import Conflict, Forbidden, Invalid, NotFound
@@ -387,3 +387,16 @@ def test_counter_row_points_at_the_current_and_last_ticket(hall: Hall, clock: Fa
 def _service_id(hall: Hall, code: str) -> int:
     with hall.db.reading() as s:
         return s.scalar(select(Service.id).where(Service.code == code))
+
+
+def test_numbers_grow_past_999_without_being_cut(hall: Hall, clock: FakeClock) -> None:
+    first = issue(hall, clock)
+    with hall.db.writing() as s:
+        s.execute(update(DayCounter).where(DayCounter.prefix == "A").values(last=998))
+    numbers = [issue(hall, clock).ticket.number for _ in range(3)]
+    assert first.ticket.number == "A001"
+    assert numbers == ["A999", "A1000", "A1001"]
+    with hall.db.reading() as s:
+        logged = s.scalars(select(Event.payload).where(Event.kind == "ticket.issued").order_by(Event.id)).all()
+    assert [p["number"] for p in logged] == ["A001", *numbers]
+    assert logged[-1]["business_day"] == first.ticket.business_day.isoformat()

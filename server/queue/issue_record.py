@@ -1,0 +1,172 @@
+"""Writing an issued ticket: its number, the ticket, the queue's count, the log row and the
+idempotency record, in the caller's transaction.
+
+SQLite runs these as separate statements inside its single writer transaction, where a
+statement costs microseconds. On PostgreSQL the same work is one statement (a CTE): the
+day's counter row stays locked from the moment it is bumped until the commit, and every
+extra round trip while holding it would make the next press of the same service wait
+(measured in DEVICE-NOTES: one statement 300–390 issues/s, six statements 220–270/s).
+The number is formatted by the same rule in both: at least three digits, never cut.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import insert, text
+from sqlalchemy.orm import Session
+
+from hallq.server.queue import ledger, lookups, numbering, rules
+from hallq.server.queue.events import Actor
+from hallq.server.tables import IDEMPOTENCY_KEYS, TICKETS
+
+
+@dataclass(frozen=True)
+class NewTicket:
+    hall_id: int
+    day: dt.date
+    prefix: str
+    service_id: int
+    priority: str
+    language: str
+    appointment: str | None
+    now: dt.datetime
+    status_token: str
+    # Idempotency record: (caller, key, fingerprint), or None.
+    idempotency: tuple[str, str, str] | None = None
+
+
+@dataclass(frozen=True)
+class Recorded:
+    ticket_id: int
+    seq: int
+    number: str
+    waiting: int  # the service's waiting count, this ticket included
+
+
+_INSERT_TICKET = insert(TICKETS).returning(TICKETS.c.id)
+_INSERT_KEY = insert(IDEMPOTENCY_KEYS)
+
+_POSTGRES = text(
+    """
+WITH n AS (
+    INSERT INTO day_counters (hall_id, prefix, business_day, last)
+    VALUES (:hall_id, :prefix, :day, 1)
+    ON CONFLICT (hall_id, prefix, business_day) DO UPDATE SET last = day_counters.last + 1
+    RETURNING last
+), t AS (
+    INSERT INTO tickets (hall_id, business_day, number, seq, service_id, priority, class_rank,
+                         language, appointment, status, leg, issued_at, queued_at, call_count,
+                         status_token)
+    SELECT :hall_id, :day,
+           -- lpad() would cut 1000 to "100": pad only below 1000, as rules.format_number.
+           :prefix || CASE WHEN n.last < 1000 THEN lpad(n.last::text, 3, '0') ELSE n.last::text END,
+           n.last, :service_id, CAST(:priority AS varchar), :class_rank, CAST(:language AS varchar),
+           CAST(:appointment AS varchar), 'waiting', 1,
+           :now, :now, 0, :status_token
+    FROM n
+    RETURNING id, seq, number
+), w AS (
+    UPDATE services SET waiting = waiting + 1 WHERE id = :service_id RETURNING waiting
+), e AS (
+    INSERT INTO events (hall_id, at, kind, ticket_id, leg, service_id, user_id, device_id, payload)
+    SELECT :hall_id, :now, 'ticket.issued', t.id, 1, :service_id, :user_id, :device_id,
+           json_build_object('number', t.number, 'priority', CAST(:priority AS varchar),
+                             'language', CAST(:language AS varchar),
+                             'appointment', CAST(:appointment AS varchar),
+                             'business_day', CAST(:day_text AS varchar))
+    FROM t
+), k AS (
+    INSERT INTO idempotency_keys (caller, key, fingerprint, ticket_id, created_at)
+    SELECT CAST(:caller AS varchar), CAST(:key AS varchar), CAST(:fingerprint AS varchar), t.id, :now
+    FROM t WHERE CAST(:key AS varchar) IS NOT NULL
+)
+SELECT t.id, t.seq, t.number, w.waiting FROM t, w
+"""
+)
+
+
+def record(session: Session, actor: Actor, new: NewTicket) -> Recorded:
+    if session.get_bind().dialect.name == "postgresql":
+        return _record_in_one_statement(session, actor, new)
+    return _record_step_by_step(session, actor, new)
+
+
+def _record_in_one_statement(session: Session, actor: Actor, new: NewTicket) -> Recorded:
+    caller, key, fingerprint = new.idempotency or (None, None, None)
+    row = session.execute(
+        _POSTGRES,
+        {
+            "hall_id": new.hall_id,
+            "prefix": new.prefix,
+            "day": new.day,
+            "day_text": new.day.isoformat(),
+            "service_id": new.service_id,
+            "priority": new.priority,
+            "class_rank": rules.CLASS_RANK[new.priority],
+            "language": new.language,
+            "appointment": new.appointment,
+            "now": new.now,
+            "status_token": new.status_token,
+            "user_id": actor.user_id,
+            "device_id": actor.device_id,
+            "caller": caller,
+            "key": key,
+            "fingerprint": fingerprint,
+        },
+    ).one()
+    return Recorded(ticket_id=row.id, seq=row.seq, number=row.number, waiting=row.waiting)
+
+
+def _record_step_by_step(session: Session, actor: Actor, new: NewTicket) -> Recorded:
+    seq = numbering.take_next(session, new.hall_id, new.prefix, new.day)
+    number = rules.format_number(new.prefix, seq)
+    ticket_id = session.execute(
+        _INSERT_TICKET,
+        {
+            "hall_id": new.hall_id,
+            "business_day": new.day,
+            "number": number,
+            "seq": seq,
+            "service_id": new.service_id,
+            "priority": new.priority,
+            "class_rank": rules.CLASS_RANK[new.priority],
+            "language": new.language,
+            "appointment": new.appointment,
+            "status": rules.WAITING,
+            "leg": 1,
+            "issued_at": new.now,
+            "queued_at": new.now,
+            "call_count": 0,
+            "status_token": new.status_token,
+        },
+    ).scalar_one()
+    waiting = lookups.adjust_waiting(session, new.service_id, +1)
+    ledger.append(
+        session,
+        actor,
+        "ticket.issued",
+        new.now,
+        ticket_id=ticket_id,
+        leg=1,
+        service_id=new.service_id,
+        number=number,
+        priority=new.priority,
+        language=new.language,
+        appointment=new.appointment,
+        business_day=new.day.isoformat(),
+    )
+    if new.idempotency is not None:
+        caller, key, fingerprint = new.idempotency
+        session.execute(
+            _INSERT_KEY,
+            {
+                "caller": caller,
+                "key": key,
+                "fingerprint": fingerprint,
+                "ticket_id": ticket_id,
+                "created_at": new.now,
+            },
+        )
+    return Recorded(ticket_id=ticket_id, seq=seq, number=number, waiting=waiting)
