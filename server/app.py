@@ -15,7 +15,7 @@ from flask_openapi3 import Info, OpenAPI, Server
 
 from hallq.server import db as dbmod
 from hallq.server import wire
-from hallq.server.auth_cache import CallerCache, bump_auth_epoch
+from hallq.server.auth_cache import CallerCache
 from hallq.server.queue.eta import Estimator
 from hallq.server.queue.events import HallChanged
 from hallq.server.queue.hall import HallContext, load_hall
@@ -37,12 +37,6 @@ class HallQ:
     halls: dict[int, tuple[float, HallContext]] = field(default_factory=dict)
     hub: Any = None  # realtime.Hub, set by realtime.init_realtime
     callers: CallerCache | None = None  # who tokens belong to, for a few seconds
-
-    def revoked(self) -> None:
-        """A token or user was revoked here: forget cached callers, here and in every server."""
-        if self.callers is not None:
-            self.callers.forget()
-        bump_auth_epoch(current_app.config["HALLQ_DATABASE_URL"])
 
     def hall(self, session: Any, hall_id: int) -> HallContext:
         """(``session`` may be None: one is opened when the context must be read.)"""

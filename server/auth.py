@@ -6,8 +6,8 @@ every request would cap the hall at a few dozen requests a second. Tokens carry 
 prefix saying which table to look in (``hqu_`` users, ``hqd_`` devices), so a request
 costs one look-up, and a token pasted into the wrong place is recognisable.
 
-Look-ups are not cached: revoking a token or disabling a user must take effect at
-once, also when it is done from the CLI in another process.
+The web layer remembers look-ups for a few seconds (``server/auth_cache.py``), forgotten
+at once when anything is revoked, also from the CLI in another process.
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from hallq.server import db as dbmod
 from hallq.server.auth import DEVICE_KINDS, ROLES, hash_password, issue_device_token
+from hallq.server.auth_cache import revoking
 from hallq.server.models import Counter, Device, Hall, User, Zone
 
 
@@ -62,13 +63,6 @@ def _ready_database() -> dbmod.Database:
             "the database is not set up (or is older than this HallQ). Run `hallq init` first."
         )
     return database
-
-
-def _revoked() -> None:
-    """Running servers must stop honouring revoked tokens at once (see server/auth_cache.py)."""
-    from hallq.server.auth_cache import bump_auth_epoch
-
-    bump_auth_epoch(dbmod.database_url())
 
 
 def _the_hall(session: Any, code: str | None) -> Hall:
@@ -231,13 +225,12 @@ def user_add(
 def user_disable(name: str) -> None:
     """Disable a user: their tokens stop working at once."""
     database = _ready_database()
-    with database.writing() as session:
+    with revoking(database) as session:
         found = session.scalar(select(User).where(User.username == name))
         if found is None:
             raise click.ClickException(f"no user {name!r}")
         found.active = False
     database.dispose()
-    _revoked()
     click.echo(f"User {name} is disabled; their sessions ended.")
 
 
@@ -274,7 +267,8 @@ def device_add(
 ) -> None:
     """Add a device (or give an existing one a new token). The token is the last line printed."""
     database = _ready_database()
-    with database.writing() as session:
+    # A new token revokes the old one.
+    with revoking(database) as session:
         hall = _the_hall(session, hall_code)
         found = session.scalar(select(Device).where(Device.hall_id == hall.id, Device.name == name))
         kind = kind or (found.kind if found else None)
@@ -315,7 +309,6 @@ def device_add(
             found.counter_id = counter_id
         token = issue_device_token(found)
     database.dispose()
-    _revoked()
     click.echo(f"{verb} {kind} {name}; any earlier token of it no longer works. Its token:")
     click.echo(token)
 
@@ -325,14 +318,13 @@ def device_add(
 def device_revoke(name: str) -> None:
     """Revoke a device's token at once (a lost or replaced device)."""
     database = _ready_database()
-    with database.writing() as session:
+    with revoking(database) as session:
         found = session.scalars(select(Device).where(Device.name == name)).all()
         if not found:
             raise click.ClickException(f"no device {name!r}")
         for d in found:
             d.token_hash, d.revoked_at = None, _now()
     database.dispose()
-    _revoked()
     click.echo(
         f"Device {name} can no longer connect. `hallq device add {name}` gives it a new token."
     )

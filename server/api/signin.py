@@ -12,6 +12,7 @@ from hallq.server.api.errors import error_response
 from hallq.server.api.schemas import ERRORS, LoginIn, LoginOut, MeOut
 from hallq.server.app import hallq
 from hallq.server.auth import LOGIN_LIFETIME, login, logout
+from hallq.server.auth_cache import revoking
 from hallq.server.i18n import translate
 from hallq.server.queue.errors import N_
 
@@ -73,9 +74,8 @@ def _login_key(username: str) -> str:
 @requires("admin", "supervisor", "clerk")
 def sign_out() -> Any:
     state = hallq()
-    with state.db.writing() as session:
+    with revoking(state.db) as session:
         logout(session, bearer_token() or "", state.clock())
-    state.revoked()
     return "", 204
 
 

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from hallq.server.auth import LOGIN_LIFETIME
-from hallq.server.auth_cache import bump_auth_epoch
+from hallq.server.auth_cache import revoking
 from hallq.server.cli import main as hallq_cli
 from hallq.server.models import Device, User
 from tests.api.conftest import BASE, Api, assert_error
@@ -211,20 +211,18 @@ def test_disabled_user_is_refused_at_once(api: Api, hall) -> None:
 def test_user_disabled_in_the_database_is_refused(api: Api, hall) -> None:
     database = api.client.application.extensions["hallq"].db
     assert api.get("/counters", "clerk6").status_code == 200
-    with database.writing() as session:
+    # Every HallQ tool that revokes does it this way; the servers' cache then forgets.
+    with revoking(database) as session:
         session.scalar(select(User).where(User.username == "clerk6")).active = False
-    # Every HallQ tool that revokes stamps it; the server's few seconds' cache then forgets.
-    bump_auth_epoch(hall.url)
     assert_error(api.get("/counters", "clerk6"), 401, "bad_token")
 
 
 def test_device_revoked_in_the_database_is_refused(api: Api, hall) -> None:
     database = api.client.application.extensions["hallq"].db
     assert api.get("/state", "display-c").status_code == 200
-    with database.writing() as session:
+    with revoking(database) as session:
         device = session.scalar(select(Device).where(Device.name == "display-c"))
         device.token_hash, device.revoked_at = None, BASE
-    bump_auth_epoch(hall.url)
     assert_error(api.get("/state", "display-c"), 401, "bad_token")
 
 
@@ -235,7 +233,8 @@ def test_callers_are_remembered_for_a_few_seconds_until_a_revocation(api: Api, h
         session.scalar(select(Device).where(Device.name == "display-b")).token_hash = None
     # Changed behind HallQ's back: the cached caller still stands (no query per request)...
     assert api.get("/state", "display-b").status_code == 200
-    bump_auth_epoch(hall.url)
+    with revoking(database):
+        pass
     # ...until a revocation is stamped, which takes effect at once.
     assert_error(api.get("/state", "display-b"), 401, "bad_token")
 

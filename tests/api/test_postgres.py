@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -39,6 +40,7 @@ def pg_hall(pg_url: str, tmp_path: Path) -> HallInfo:
 def pg_app(pg_hall: HallInfo) -> Iterator[Flask]:
     app = build_app(pg_hall, FakeClock(BASE))
     yield app
+    app.extensions["hallq"].callers.close()
     app.extensions["hallq"].db.dispose()
 
 
@@ -136,3 +138,31 @@ def test_retried_presses_racing_make_one_ticket(pg_app: Flask, pg_hall: HallInfo
     with database.reading() as session:
         assert session.scalar(select(func.count()).select_from(Ticket)) == 1
         assert session.scalar(select(func.count()).select_from(Rating)) == 0
+
+
+def test_revocations_reach_the_cache_at_once(pg_api: Api, pg_hall: HallInfo, pg_app: Flask) -> None:
+    """On PostgreSQL the servers LISTEN for revocations announced by any process."""
+    from click.testing import CliRunner
+
+    from hallq.server.cli import main as hallq_cli
+    from hallq.server.models import Device
+
+    api = pg_api
+    assert api.get("/state", "display-a").status_code == 200  # now cached
+    database = pg_app.extensions["hallq"].db
+    with database.writing() as session:
+        session.scalar(select(Device).where(Device.name == "display-a")).token_hash = None
+    # Changed behind HallQ's back, with no announcement: the cache still answers.
+    assert api.get("/state", "display-a").status_code == 200
+    assert api.get("/state", "display-b").status_code == 200
+    result = CliRunner().invoke(
+        hallq_cli, ["device", "revoke", "display-b"], env={"HALLQ_DATABASE_URL": pg_hall.url}
+    )
+    assert result.exit_code == 0, result.output
+    # The command's NOTIFY reaches the server as PostgreSQL delivers it (well under the
+    # cache's 5 s): both are refused.
+    deadline = time.monotonic() + 1.0
+    while api.get("/state", "display-b").status_code == 200 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert_error(api.get("/state", "display-b"), 401, "bad_token")
+    assert_error(api.get("/state", "display-a"), 401, "bad_token")

@@ -397,6 +397,8 @@ def test_numbers_grow_past_999_without_being_cut(hall: Hall, clock: FakeClock) -
     assert first.ticket.number == "A001"
     assert numbers == ["A999", "A1000", "A1001"]
     with hall.db.reading() as s:
-        logged = s.scalars(select(Event.payload).where(Event.kind == "ticket.issued").order_by(Event.id)).all()
+        logged = s.scalars(
+            select(Event.payload).where(Event.kind == "ticket.issued").order_by(Event.id)
+        ).all()
     assert [p["number"] for p in logged] == ["A001", *numbers]
     assert logged[-1]["business_day"] == first.ticket.business_day.isoformat()
