@@ -162,6 +162,11 @@ class Hub:
             # What needs no reading goes first: a call reaches the lobby before the figures.
             for name, data in self._facts(hall, events, now):
                 self._emit(hall, name, data)
+            if any(isinstance(e, TicketCalled) for e in events):
+                # Under gevent the sockets are written by other greenlets: let them send the
+                # call now, before this one reads the figures (the lobby first, the clerk's
+                # reply a moment later).
+                self.socketio.sleep(0)
             if not (counters or queues):
                 return
             # Figures are read now, under the lock, so none is older than one sent before.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -32,6 +32,10 @@ class HallContext:
     rules: HallRules
     demo: bool = False
     loaded_at: dt.datetime | None = None  # when `hallq init` last loaded the hall file
+    # Services as loaded with this context (queue.lookups.service_of): the hall file's
+    # settings, read once per context instead of on every press. A reloaded hall file
+    # comes with a new context.
+    services: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def default_language(self) -> str:

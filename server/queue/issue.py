@@ -87,7 +87,7 @@ def issue_ticket(
         if earlier is not None:
             return earlier
 
-    service = lookups.service_by_code(session, hall.id, service_code)
+    service = lookups.service_of(session, hall, service_code)
     _check_request(hall, actor, priority, language, appointment)
     language = language or hall.default_language
 
@@ -215,7 +215,7 @@ def _replay(session: Session, hall: HallContext, idem: Idempotency) -> IssueResu
         else 0
     )
     waiting = session.execute(_WAITING, {"service_id": ticket.service_id}).scalar_one()
-    documents = lookups.service_by_code(session, hall.id, ticket.service_code).documents
+    documents = lookups.service_of(session, hall, ticket.service_code).documents
     return IssueResult(
         ticket=ticket, position=position, waiting=waiting, replayed=True, documents=documents
     )

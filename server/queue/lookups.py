@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from hallq.server.queue.errors import N_, NotFound
 from hallq.server.queue.events import CounterState, TicketState
+from hallq.server.queue.hall import HallContext
 from hallq.server.queue.hours import OpeningHours
 from hallq.server.tables import COUNTERS, SERVICES, TICKETS, USERS, ZONES
 
@@ -108,6 +109,15 @@ def service_by_code(session: Session, hall_id: int, code: str) -> ServiceRow:
             "unknown_service", N_("There is no service %(service)s in this hall."), service=code
         )
     return _service_row(row)
+
+
+def service_of(session: Session, hall: HallContext, code: str) -> ServiceRow:
+    """``service_by_code``, remembered for the life of the hall's context (its settings
+    change only when the hall file is loaded again, which makes a new context)."""
+    found = hall.services.get(code)
+    if found is None:
+        found = hall.services[code] = service_by_code(session, hall.id, code)
+    return found  # type: ignore[no-any-return]
 
 
 def service_by_id(session: Session, service_id: int) -> ServiceRow:

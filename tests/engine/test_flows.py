@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import Any
 
@@ -9,11 +10,13 @@ import pytest
 from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import DBAPIError
 
+from hallq.server.hall_loader import load_hall as load_hall_file
 from hallq.server.models import Counter, DayCounter, Event, FollowUp, Service, Ticket
 from hallq.server.queue import moves, ratings, windows
 from hallq.server.queue.call_next import call_next
 from hallq.server.queue.errors import Conflict, Forbidden, Invalid, NotFound
 from hallq.server.queue.eta import Estimator
+from hallq.server.queue.hall import load_hall as load_context
 from hallq.server.queue.issue import Idempotency, issue_ticket
 from tests.support.hall import FakeClock, Hall, build_hall
 
@@ -112,15 +115,27 @@ def test_a_closed_service_refuses_and_says_when_it_opens(tmp_path) -> None:
     hall.db.dispose()
 
 
-def test_daily_cap_refuses_without_skipping_a_number(hall: Hall, clock: FakeClock) -> None:
+def set_cap(hall: Hall, clock: FakeClock, cap: int) -> None:
+    """Load the hall file again with a daily cap on property transfers (as `hallq init`)."""
+    services = tuple(
+        dataclasses.replace(s, daily_cap=cap) if s.code == PROPERTY else s
+        for s in hall.config.services
+    )
     with hall.db.writing() as s:
-        s.execute(update(Service).where(Service.code == PROPERTY).values(daily_cap=2))
+        load_hall_file(
+            s, dataclasses.replace(hall.config, services=services), demo=True, now=clock()
+        )
+    with hall.db.reading() as s:
+        hall.context = load_context(s, hall.context.id)
+
+
+def test_daily_cap_refuses_without_skipping_a_number(hall: Hall, clock: FakeClock) -> None:
+    set_cap(hall, clock, 2)
     assert [issue(hall, clock).ticket.number for _ in range(2)] == ["A001", "A002"]
     with pytest.raises(Conflict) as refused:
         issue(hall, clock)
     assert refused.value.code == "daily_cap_reached" and refused.value.params["cap"] == 2
-    with hall.db.writing() as s:
-        s.execute(update(Service).where(Service.code == PROPERTY).values(daily_cap=3))
+    set_cap(hall, clock, 3)
     # The refused press took no number: the next one is A003, not A004.
     assert issue(hall, clock).ticket.number == "A003"
 
