@@ -124,6 +124,9 @@ class Service(Base):
     # Kept in step with the tickets in the same transactions, so that counts shown on
     # every call do not scan a long queue.
     waiting: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    # Bumped with every change of `waiting`, under the same row lock: the realtime hub reads
+    # the figures outside its lock and sends a screen only ones newer than it already has.
+    queue_version: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
 
 
 class Counter(Base):

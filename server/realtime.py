@@ -131,6 +131,7 @@ class Hub:
         self.clock = clock
         self.seq = seq
         self._lock = threading.Lock()
+        self._queue_versions: dict[tuple[int, str], int] = {}  # last sent, per service
 
     def snapshot(self, hall: HallContext) -> wire.StatePayload:
         with self._lock:
@@ -162,26 +163,41 @@ class Hub:
             # What needs no reading goes first: a call reaches the lobby before the figures.
             for name, data in self._facts(hall, events, now):
                 self._emit(hall, name, data)
-            if any(isinstance(e, TicketCalled) for e in events):
-                # Under gevent the sockets are written by other greenlets: let them send the
-                # call now, before this one reads the figures (the lobby first, the clerk's
-                # reply a moment later).
-                self.socketio.sleep(0)
-            if not (counters or queues):
-                return
-            # Figures are read now, under the lock, so none is older than one sent before.
+        if any(isinstance(e, TicketCalled) for e in events):
+            # Under gevent the sockets are written by other greenlets: let them send the
+            # call now, before this one reads the figures (the lobby first, the clerk's
+            # reply a moment later).
+            self.socketio.sleep(0)
+        if queues:
+            # Read outside the lock (other publishers need not wait for this database round
+            # trip); the queue versions keep a slower reader from sending older figures.
             with self.db.reading() as session:
+                figures = reads.services_payload(
+                    session, hall, self.estimator, now, only=queues, figures_only=True
+                )
+            with self._lock:
+                fresh = [f for f in figures if self._newer(hall.id, f)]
+                if fresh:
+                    self._emit(hall, wire.QUEUE_UPDATED, {"services": fresh})
+        if counters:
+            # Windows change a few times a minute, one clerk at a time: read under the lock.
+            with self._lock, self.db.reading() as session:
                 for number in counters:
                     self._emit(
                         hall,
                         wire.COUNTER_UPDATED,
                         {"counter": reads.counter_payload_of(session, hall, number)},
                     )
-                if queues:
-                    services = reads.services_payload(
-                        session, hall, self.estimator, now, only=queues, figures_only=True
-                    )
-                    self._emit(hall, wire.QUEUE_UPDATED, {"services": services})
+
+    def _newer(self, hall_id: int, figures: dict[str, Any]) -> bool:
+        version = figures.pop("_version")
+        key = (hall_id, figures["code"])
+        if version < self._queue_versions.get(
+            key, -1
+        ):  # equal: same count, other figures may differ
+            return False
+        self._queue_versions[key] = version
+        return True
 
     def _emit(self, hall: HallContext, name: str, data: dict[str, Any]) -> None:
         data["seq"] = self.seq.next(hall.id)

@@ -68,7 +68,8 @@ WITH n AS (
     FROM n
     RETURNING id, seq, number
 ), w AS (
-    UPDATE services SET waiting = waiting + 1 WHERE id = :service_id RETURNING waiting
+    UPDATE services SET waiting = waiting + 1, queue_version = queue_version + 1
+    WHERE id = :service_id RETURNING waiting
 ), e AS (
     INSERT INTO events (hall_id, at, kind, ticket_id, leg, service_id, user_id, device_id, payload)
     SELECT :hall_id, :now, 'ticket.issued', t.id, 1, :service_id, :user_id, :device_id,

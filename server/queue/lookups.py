@@ -97,7 +97,7 @@ _LOCK_QUEUES = (
 _ADJUST_WAITING = (
     update(SERVICES)
     .where(_S.id == bindparam("service_id"))
-    .values(waiting=_S.waiting + bindparam("delta"))
+    .values(waiting=_S.waiting + bindparam("delta"), queue_version=_S.queue_version + 1)
     .returning(_S.waiting)
 )
 

@@ -88,6 +88,7 @@ _SERVICE_QUEUES = (
         ZONES.c.code.label("zone_code"),
         _S.name,
         _S.waiting,
+        _S.queue_version,
         lookups.HOURS_TEXT,
         _S.target_wait,
         _S.daily_cap,
@@ -149,7 +150,8 @@ def services_payload(
             "issued_today": issued,
         }
         if figures_only:
-            out.append(figures)
+            # The version travels with the figures to the hub, which strips it before sending.
+            out.append({**figures, "_version": service.queue_version})
             continue
         full: wire.ServiceQueuePayload = {
             **figures,

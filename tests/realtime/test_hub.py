@@ -186,3 +186,18 @@ def test_reloading_the_hall_file_tells_the_screens(app: Flask, hall: Hall) -> No
     ((name, data),) = events(display)
     assert name == wire.HALL_UPDATED and data["seq"] == base + 1
     assert data["hall"]["name"]["en"] == "New name"
+
+
+def test_older_queue_figures_are_never_sent_after_newer_ones(app: Flask) -> None:
+    """Figures are read outside the hub's lock; a slow reader's older ones are dropped."""
+    hub = app.extensions["hallq"].hub
+
+    def fig(version: int, waiting: int) -> dict[str, Any]:
+        return {"code": "consultation", "waiting": waiting, "_version": version}
+
+    newer = fig(6, 3)
+    assert hub._newer(1, newer) and "_version" not in newer
+    assert not hub._newer(1, fig(5, 2))  # read before the newer one, arrived after it
+    assert hub._newer(1, fig(6, 3))  # same count: other figures (estimates) may be fresher
+    assert hub._newer(1, fig(7, 4))
+    assert hub._newer(2, fig(1, 1))  # another hall keeps its own
