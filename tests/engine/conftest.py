@@ -25,51 +25,23 @@ name = { zh-Hant = "測試大廳", zh-Hans = "测试大厅", en = "Race hall" }
 code = "A"
 name = { zh-Hant = "甲區", zh-Hans = "甲区", en = "Zone A" }
 
-[[services]]
-code = "alpha"
-prefix = "A"
-zone = "A"
-target_wait = 20
-name = { zh-Hant = "甲", zh-Hans = "甲", en = "Alpha" }
-[services.hours]
-mon = ["00:00-24:00"]
-tue = ["00:00-24:00"]
-wed = ["00:00-24:00"]
-thu = ["00:00-24:00"]
-fri = ["00:00-24:00"]
-sat = ["00:00-24:00"]
-sun = ["00:00-24:00"]
-
-[[services]]
-code = "beta"
-prefix = "B"
-zone = "A"
-target_wait = 10
-name = { zh-Hant = "乙", zh-Hans = "乙", en = "Beta" }
-[services.hours]
-mon = ["00:00-24:00"]
-tue = ["00:00-24:00"]
-wed = ["00:00-24:00"]
-thu = ["00:00-24:00"]
-fri = ["00:00-24:00"]
-sat = ["00:00-24:00"]
-sun = ["00:00-24:00"]
-
-[[services]]
-code = "gamma"
-prefix = "C"
-zone = "A"
-target_wait = 30
-name = { zh-Hant = "丙", zh-Hans = "丙", en = "Gamma" }
-[services.hours]
-mon = ["00:00-24:00"]
-tue = ["00:00-24:00"]
-wed = ["00:00-24:00"]
-thu = ["00:00-24:00"]
-fri = ["00:00-24:00"]
-sat = ["00:00-24:00"]
-sun = ["00:00-24:00"]
 """
+    + "".join(
+        f"""
+[[services]]
+code = "{code}"
+prefix = "{prefix}"
+zone = "A"
+target_wait = {target}
+name = {{ zh-Hant = "{zh}", zh-Hans = "{zh}", en = "{code}" }}
+hours = {{ {", ".join(f'{day} = ["00:00-24:00"]' for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun"))} }}
+"""
+        for code, prefix, target, zh in (
+            ("alpha", "A", 20, "甲"),
+            ("beta", "B", 10, "乙"),
+            ("gamma", "C", 30, "丙"),
+        )
+    )
     + "".join(
         f"""
 [[counters]]
