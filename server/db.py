@@ -145,14 +145,32 @@ class Database:
             self.engine = create_engine(
                 self.url, pool_size=pool_size, max_overflow=pool_size * 2, pool_recycle=1800
             )
-            self.read_engine = self.engine
+            # Connections of their own that stay in autocommit: no BEGIN/COMMIT round trips
+            # for reads (each statement sees only committed data) nor for a write that is one
+            # statement — which then also holds its row locks only while PostgreSQL runs it.
+            self.read_engine = create_engine(
+                self.url,
+                isolation_level="AUTOCOMMIT",
+                pool_size=pool_size,
+                max_overflow=pool_size,
+                pool_recycle=1800,
+            )
             self._gate = contextlib.nullcontext()
         self._write_sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._read_sessions = sessionmaker(self.read_engine, expire_on_commit=False)
 
     @contextlib.contextmanager
-    def writing(self) -> Iterator[Session]:
-        """One write transaction: commits when the block ends, rolls back on error."""
+    def writing(self, *, one_statement: bool = False) -> Iterator[Session]:
+        """One write transaction: commits when the block ends, rolls back on error.
+
+        ``one_statement``: the block writes with a single statement (reads around it are
+        fine), so on PostgreSQL it runs in autocommit — that statement is its own atomic
+        transaction. On SQLite it is an ordinary write transaction.
+        """
+        if one_statement and not self.is_sqlite:
+            with self._read_sessions() as session, session.begin():
+                yield session
+            return
         with self._gate, self._write_sessions() as session, session.begin():
             yield session
 
@@ -164,5 +182,4 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
-        if self.read_engine is not self.engine:
-            self.read_engine.dispose()
+        self.read_engine.dispose()

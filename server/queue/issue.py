@@ -122,9 +122,10 @@ def issue_ticket(
             idempotency=None
             if idempotency is None
             else (idempotency.caller, idempotency.key, idempotency.fingerprint),
+            daily_cap=service.daily_cap,
         ),
     )
-    if service.daily_cap is not None and done.seq > service.daily_cap:
+    if done is None:
         # Raising rolls the transaction back, taking the number back with it.
         raise Conflict(
             "daily_cap_reached",

@@ -2,10 +2,11 @@
 idempotency record, in the caller's transaction.
 
 SQLite runs these as separate statements inside its single writer transaction, where a
-statement costs microseconds. On PostgreSQL the same work is one statement (a CTE): the
-day's counter row stays locked from the moment it is bumped until the commit, and every
-extra round trip while holding it would make the next press of the same service wait
-(measured in DEVICE-NOTES: one statement 300–390 issues/s, six statements 220–270/s).
+statement costs microseconds. On PostgreSQL the same work is one statement (a CTE), run in
+autocommit (``Database.writing(one_statement=True)``): the day's counter row is locked from
+the moment it is bumped until the commit, and every round trip while holding it would make
+the next press of the same service wait (DEVICE-NOTES: one statement 300–390 issues/s, six
+statements 220–270/s). The daily cap is checked inside the statement for the same reason.
 The number is formatted by the same rule in both: at least three digits, never cut.
 """
 
@@ -35,6 +36,7 @@ class NewTicket:
     status_token: str
     # Idempotency record: (caller, key, fingerprint), or None.
     idempotency: tuple[str, str, str] | None = None
+    daily_cap: int | None = None
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,8 @@ WITH n AS (
     INSERT INTO day_counters (hall_id, prefix, business_day, last)
     VALUES (:hall_id, :prefix, :day, 1)
     ON CONFLICT (hall_id, prefix, business_day) DO UPDATE SET last = day_counters.last + 1
+        -- The daily cap, checked here: a refused press writes nothing at all.
+        WHERE CAST(:cap AS integer) IS NULL OR day_counters.last < CAST(:cap AS integer)
     RETURNING last
 ), t AS (
     INSERT INTO tickets (hall_id, business_day, number, seq, service_id, priority, class_rank,
@@ -69,7 +73,8 @@ WITH n AS (
     RETURNING id, seq, number
 ), w AS (
     UPDATE services SET waiting = waiting + 1, queue_version = queue_version + 1
-    WHERE id = :service_id RETURNING waiting
+    WHERE id = :service_id AND EXISTS (SELECT 1 FROM t)  -- nothing when the cap refused it
+    RETURNING waiting
 ), e AS (
     INSERT INTO events (hall_id, at, kind, ticket_id, leg, service_id, user_id, device_id, payload)
     SELECT :hall_id, :now, 'ticket.issued', t.id, 1, :service_id, :user_id, :device_id,
@@ -88,13 +93,15 @@ SELECT t.id, t.seq, t.number, w.waiting FROM t, w
 )
 
 
-def record(session: Session, actor: Actor, new: NewTicket) -> Recorded:
+def record(session: Session, actor: Actor, new: NewTicket) -> Recorded | None:
+    """The recorded ticket, or None when the service's daily cap is reached (and nothing was
+    written, or what was will be rolled back by the caller's refusal)."""
     if session.get_bind().dialect.name == "postgresql":
         return _record_in_one_statement(session, actor, new)
     return _record_step_by_step(session, actor, new)
 
 
-def _record_in_one_statement(session: Session, actor: Actor, new: NewTicket) -> Recorded:
+def _record_in_one_statement(session: Session, actor: Actor, new: NewTicket) -> Recorded | None:
     caller, key, fingerprint = new.idempotency or (None, None, None)
     row = session.execute(
         _POSTGRES,
@@ -115,13 +122,18 @@ def _record_in_one_statement(session: Session, actor: Actor, new: NewTicket) -> 
             "caller": caller,
             "key": key,
             "fingerprint": fingerprint,
+            "cap": new.daily_cap,
         },
-    ).one()
+    ).one_or_none()
+    if row is None:  # the counter was not bumped: the cap is reached
+        return None
     return Recorded(ticket_id=row.id, seq=row.seq, number=row.number, waiting=row.waiting)
 
 
-def _record_step_by_step(session: Session, actor: Actor, new: NewTicket) -> Recorded:
+def _record_step_by_step(session: Session, actor: Actor, new: NewTicket) -> Recorded | None:
     seq = numbering.take_next(session, new.hall_id, new.prefix, new.day)
+    if new.daily_cap is not None and seq > new.daily_cap:
+        return None  # the caller's refusal rolls the bumped counter back
     number = rules.format_number(new.prefix, seq)
     ticket_id = session.execute(
         _INSERT_TICKET,

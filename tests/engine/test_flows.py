@@ -26,7 +26,8 @@ CONSULT = "consultation"
 
 def issue(hall: Hall, clock: FakeClock, service: str = PROPERTY, **kw: Any) -> Any:
     actor = kw.pop("actor", None) or hall.kiosk()
-    with hall.db.writing() as s:
+    # As the API does it: on PostgreSQL the issue is one statement in autocommit.
+    with hall.db.writing(one_statement=True) as s:
         return issue_ticket(s, hall.context, actor, service_code=service, now=clock(), **kw)
 
 
@@ -135,6 +136,11 @@ def test_daily_cap_refuses_without_skipping_a_number(hall: Hall, clock: FakeCloc
     with pytest.raises(Conflict) as refused:
         issue(hall, clock)
     assert refused.value.code == "daily_cap_reached" and refused.value.params["cap"] == 2
+    with hall.db.reading() as s:
+        # The refused press wrote nothing: no ticket, no count, no log row.
+        assert s.scalar(select(Service.waiting).where(Service.code == PROPERTY)) == 2
+        assert s.scalar(select(func.count()).select_from(Ticket)) == 2
+        assert s.scalar(select(func.count()).select_from(Event)) == 2
     set_cap(hall, clock, 3)
     # The refused press took no number: the next one is A003, not A004.
     assert issue(hall, clock).ticket.number == "A003"

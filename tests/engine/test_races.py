@@ -22,7 +22,7 @@ from tests.support.hall import FakeClock, Hall
 
 
 def _issue(hall: Hall, service: str, now: dt.datetime, priority: str = "normal", actor=None) -> str:
-    with hall.db.writing() as session:
+    with hall.db.writing(one_statement=True) as session:
         result = issue_ticket(
             session,
             hall.context,
