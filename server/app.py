@@ -48,13 +48,18 @@ class HallQ:
         now = self.clock().timestamp()
         if cached is not None and now - cached[0] < 30:
             return cached[1]
+        if cached is not None:
+            # The requests arriving while this one re-reads keep the current context.
+            self.halls[hall_id] = (now, cached[1])
         if session is None:
             with self.db.reading() as fresh:
                 hall = load_hall(fresh, hall_id)
         else:
             hall = load_hall(session, hall_id)
+        if cached is not None and cached[1].loaded_at == hall.loaded_at:
+            return cached[1]  # unchanged: keep it, and what it has remembered (services)
         self.halls[hall_id] = (now, hall)
-        if cached is not None and cached[1].loaded_at != hall.loaded_at and self.hub is not None:
+        if cached is not None and self.hub is not None:
             # `hallq init` reloaded the hall file while we ran: tell the screens.
             self.estimator.invalidate(hall_id)
             self.hub.publish(hall, [HallChanged(hall_id)])

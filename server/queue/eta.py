@@ -70,9 +70,12 @@ class Estimator:
         self._clock = clock
         self._lock = threading.Lock()
         self._figures: dict[int, _Figures] = {}
+        self._refreshing: set[int] = set()
+        self._generation = 0  # bumped by invalidate()
 
     def invalidate(self, hall_id: int | None = None) -> None:
         with self._lock:
+            self._generation += 1
             if hall_id is None:
                 self._figures.clear()
             else:
@@ -83,6 +86,25 @@ class Estimator:
         figures = self._figures.get(hall.id)
         if figures is not None and now - figures.at < self._ttl:
             return figures
+        with self._lock:
+            busy = hall.id in self._refreshing
+            self._refreshing.add(hall.id)
+            generation = self._generation
+        if busy and figures is not None:
+            # Another request is reading fresh figures: these are only seconds old. (Without
+            # this, every request arriving meanwhile would read them all again at once.)
+            return figures
+        try:
+            fresh = self._read(hall, now)
+        finally:
+            with self._lock:
+                self._refreshing.discard(hall.id)
+        with self._lock:
+            if generation == self._generation:  # not invalidated while we were reading
+                self._figures[hall.id] = fresh
+        return fresh
+
+    def _read(self, hall: HallContext, now: float) -> _Figures:
         with self._reading() as session:
             services = session.execute(
                 select(Service.id, Service.code).where(Service.hall_id == hall.id)
@@ -94,14 +116,11 @@ class Estimator:
                 )
                 for sid, _code in services
             }
-        figures = _Figures(
+        return _Figures(
             at=now,
             mean_minutes=mean,
             open_for={sid: by_code.get(code, 0) for sid, code in services},
         )
-        with self._lock:
-            self._figures[hall.id] = figures
-        return figures
 
     def minutes(self, hall: HallContext, service_id: int, position: int) -> int | None:
         f = self._get(hall)

@@ -423,3 +423,37 @@ def test_numbers_grow_past_999_without_being_cut(hall: Hall, clock: FakeClock) -
         ).all()
     assert [p["number"] for p in logged] == ["A001", *numbers]
     assert logged[-1]["business_day"] == first.ticket.business_day.isoformat()
+
+
+def test_estimates_are_read_once_while_many_ask(hall: Hall, clock: FakeClock) -> None:
+    """When the figures expire, one request reads them; the others use the seconds-old ones."""
+    import contextlib
+    import threading
+
+    reads = 0
+    reading_started, release = threading.Event(), threading.Event()
+
+    @contextlib.contextmanager
+    def slow_reading():  # type: ignore[no-untyped-def]
+        nonlocal reads
+        reads += 1
+        if reads == 2:  # the refresh: hold it open while others ask
+            reading_started.set()
+            release.wait(5)
+        with hall.db.reading() as session:
+            yield session
+
+    ticks = iter([0.0, 10.0, 10.0, 10.0, 10.0, 10.0, 10.0])
+    estimator = Estimator(slow_reading, ttl=3.0, clock=lambda: next(ticks))
+    sid = _service_id(hall, PROPERTY)
+    assert estimator.minutes(hall.context, sid, 1) is None  # first read, at t=0
+    refresher = threading.Thread(target=estimator.minutes, args=(hall.context, sid, 1))
+    refresher.start()  # t=10: expired, reads again (slowly)
+    assert reading_started.wait(5)
+    assert estimator.minutes(hall.context, sid, 1) is None  # served from the old figures
+    assert reads == 2  # ...without a third read
+    release.set()
+    refresher.join(5)
+    estimator.invalidate(hall.context.id)
+    estimator.minutes(hall.context, sid, 1)
+    assert reads == 3  # invalidated: read again at once
