@@ -46,6 +46,19 @@ CJK = re.compile(r"[\u3400-\u9fff\uff00-\uffef\u3000-\u303f]")
 # --- the error shape -------------------------------------------------------------------------
 
 
+# What the design's table promises in the answer to an issue.
+ISSUED_FIELDS = {
+    "id",
+    "number",
+    "service",
+    "status",
+    "position",
+    "eta_minutes",
+    "issued_at",
+    "status_url",
+}
+
+
 def assert_error(
     response: Any, status: int, code: str | None = None, *, lang: str = "zh-Hant"
 ) -> dict[str, Any]:

@@ -13,19 +13,8 @@ from sqlalchemy import func, select
 
 from hallq.server.hall_config import load_hall_config, sample_hall_path
 from hallq.server.models import DayCounter, Event, Ticket
-from tests.api.conftest import BASE, Api, assert_error, build_app
+from tests.api.conftest import BASE, ISSUED_FIELDS, Api, assert_error, build_app
 from tests.support.hall import FakeClock
-
-ISSUED_FIELDS = {
-    "id",
-    "number",
-    "service",
-    "status",
-    "position",
-    "eta_minutes",
-    "issued_at",
-    "status_url",
-}
 
 
 def _status_token(ticket: dict) -> str:
