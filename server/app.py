@@ -2,72 +2,23 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import secrets
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Request, current_app
+from flask import Flask, Request
 from flask_openapi3 import Info, OpenAPI, Server
 
 from hallq.server import db as dbmod
-from hallq.server import wire
+from hallq.server import i18n, pages, realtime, wire
+from hallq.server.api import register_api
 from hallq.server.auth_cache import CallerCache
 from hallq.server.queue.eta import Estimator
-from hallq.server.queue.events import HallChanged
-from hallq.server.queue.hall import HallContext, load_hall
+from hallq.server.state import HallQ, utcnow
 
 HERE = Path(__file__).parent
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-@dataclass
-class HallQ:
-    """What the views share for the life of the process (``app.extensions["hallq"]``)."""
-
-    db: dbmod.Database
-    estimator: Estimator
-    clock: Callable[[], dt.datetime] = utcnow
-    halls: dict[int, tuple[float, HallContext]] = field(default_factory=dict)
-    hub: Any = None  # realtime.Hub, set by realtime.init_realtime
-    callers: CallerCache | None = None  # who tokens belong to, for a few seconds
-
-    def hall(self, session: Any, hall_id: int) -> HallContext:
-        """(``session`` may be None: one is opened when the context must be read.)"""
-        return self._hall(session, hall_id)
-
-    def _hall(self, session: Any, hall_id: int) -> HallContext:
-        """The hall's context, re-read every 30 s so that `hallq init` reaches a running server."""
-        cached = self.halls.get(hall_id)
-        now = self.clock().timestamp()
-        if cached is not None and now - cached[0] < 30:
-            return cached[1]
-        if cached is not None:
-            # The requests arriving while this one re-reads keep the current context.
-            self.halls[hall_id] = (now, cached[1])
-        if session is None:
-            with self.db.reading() as fresh:
-                hall = load_hall(fresh, hall_id)
-        else:
-            hall = load_hall(session, hall_id)
-        if cached is not None and cached[1].loaded_at == hall.loaded_at:
-            return cached[1]  # unchanged: keep it, and what it has remembered (services)
-        self.halls[hall_id] = (now, hall)
-        if cached is not None and self.hub is not None:
-            # `hallq init` reloaded the hall file while we ran: tell the screens.
-            self.estimator.invalidate(hall_id)
-            self.hub.publish(hall, [HallChanged(hall_id)])
-        return hall
-
-
-def hallq() -> HallQ:
-    return current_app.extensions["hallq"]  # type: ignore[no-any-return]
 
 
 def _secret_key(data_dir: Path) -> str:
@@ -141,9 +92,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         callers=CallerCache.for_database(app.config["HALLQ_DATABASE_URL"]),
     )
     app.extensions["hallq"] = state
-
-    from hallq.server import i18n, pages, realtime
-    from hallq.server.api import register_api
 
     i18n.init_i18n(app)
     register_api(app)

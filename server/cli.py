@@ -109,8 +109,8 @@ def main() -> None:
 @click.option("--check", is_flag=True, help="only check the hall file; change nothing")
 def init(config_path: Path | None, demo: bool, check: bool) -> None:
     """Check the hall file, create or upgrade the database, and load the hall."""
-    from hallq.server.hall_config import HallConfigError, load_hall_config, sample_hall_path
-    from hallq.server.hall_loader import load_hall
+    from hallq.server.hall_file import HallConfigError, load_hall_config, sample_hall_path
+    from hallq.server.hall_file.loader import load_hall
     from hallq.server.migrate import upgrade
 
     path = config_path or sample_hall_path()

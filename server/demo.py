@@ -25,8 +25,8 @@ from sqlalchemy import select
 
 from hallq.server import db as dbmod
 from hallq.server.auth import hash_password, issue_device_token
-from hallq.server.hall_config import load_hall_config, sample_hall_path
-from hallq.server.hall_loader import load_hall
+from hallq.server.hall_file import load_hall_config, sample_hall_path
+from hallq.server.hall_file.loader import load_hall
 from hallq.server.migrate import upgrade
 from hallq.server.models import Counter, Device, User
 

@@ -7,10 +7,10 @@ from typing import Any
 
 from flask import Blueprint, Flask, abort, render_template
 
-from hallq.server.app import hallq
 from hallq.server.queue import lookups
 from hallq.server.queue.hall import only_hall
 from hallq.server.queue.reads import ticket_status
+from hallq.server.state import hallq
 
 # A plain blueprint: these pages are not part of the API's OpenAPI document.
 bp = Blueprint("pages", __name__)

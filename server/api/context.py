@@ -9,11 +9,11 @@ from typing import Any, TypeVar
 
 from flask import g, request
 
-from hallq.server.app import hallq
 from hallq.server.auth import Caller, resolve, token_hash
 from hallq.server.queue.errors import N_, ROLE_TERMS, Forbidden, Refused
 from hallq.server.queue.events import DomainEvent
 from hallq.server.queue.hall import HallContext
+from hallq.server.state import hallq
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -18,12 +18,12 @@ from hallq.server.api.schemas import (
     PauseIn,
     TransferIn,
 )
-from hallq.server.app import hallq
 from hallq.server.i18n import current_language
 from hallq.server.queue import moves, windows
 from hallq.server.queue.call_next import call_next
 from hallq.server.queue.moves import MoveResult
 from hallq.server.queue.reads import counters_payload, ticket_payload
+from hallq.server.state import hallq
 
 tag = Tag(name="windows", description="Counters (windows) and what a clerk does at one")
 bp = APIBlueprint(

@@ -8,8 +8,8 @@ from flask_openapi3 import APIBlueprint, Tag
 
 from hallq.server.api.context import EVERYONE, hall, requires
 from hallq.server.api.schemas import ERRORS, ServicesOut, StateOut
-from hallq.server.app import hallq
 from hallq.server.queue.reads import services_payload
+from hallq.server.state import hallq
 
 tag = Tag(name="hall", description="Services, queues and the hall's live state")
 bp = APIBlueprint(

@@ -8,8 +8,8 @@ from flask_openapi3 import APIBlueprint, Tag
 
 from hallq.server.api.context import caller, hall, publish, requires
 from hallq.server.api.schemas import ERRORS, RatingIn, RatingOut
-from hallq.server.app import hallq
 from hallq.server.queue.ratings import find_ticket_id, rate
+from hallq.server.state import hallq
 
 tag = Tag(name="ratings", description="Satisfaction ratings from the pads at the windows")
 bp = APIBlueprint(

@@ -10,11 +10,11 @@ from flask_openapi3 import APIBlueprint, Tag
 from hallq.server.api.context import EVERYONE, bearer_token, caller, requires
 from hallq.server.api.errors import error_response
 from hallq.server.api.schemas import ERRORS, LoginIn, LoginOut, MeOut
-from hallq.server.app import hallq
 from hallq.server.auth import LOGIN_LIFETIME, login, logout
 from hallq.server.auth_cache import revoking
 from hallq.server.i18n import translate
 from hallq.server.queue.errors import N_
+from hallq.server.state import hallq
 
 tag = Tag(name="auth", description="Users sign in with a password and get a token")
 bp = APIBlueprint("signin", __name__, abp_tags=[tag], abp_responses=ERRORS)

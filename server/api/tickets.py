@@ -28,12 +28,12 @@ from hallq.server.api.schemas import (
     TicketPath,
     TicketQuery,
 )
-from hallq.server.app import hallq
 from hallq.server.queue import lookups
 from hallq.server.queue.errors import N_, Invalid, NotFound
 from hallq.server.queue.issue import Idempotency, issue_ticket
 from hallq.server.queue.moves import cancel
 from hallq.server.queue.reads import ticket_payload, ticket_status
+from hallq.server.state import hallq
 
 tag = Tag(name="tickets", description="Issuing and following tickets")
 bp = APIBlueprint(

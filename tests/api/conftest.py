@@ -30,7 +30,7 @@ from flask.testing import FlaskClient
 
 from hallq.server.app import create_app
 from hallq.server.auth import LOGIN_LIFETIME, USER_PREFIX, new_token, token_hash
-from hallq.server.hall_config import HallConfig
+from hallq.server.hall_file import HallConfig
 from hallq.server.models import LoginToken
 from hallq.server.queue.hall import HallContext
 from tests.support.hall import PASSWORD, FakeClock, build_hall

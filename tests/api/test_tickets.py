@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import func, select
 
-from hallq.server.hall_config import load_hall_config, sample_hall_path
+from hallq.server.hall_file import load_hall_config, sample_hall_path
 from hallq.server.models import DayCounter, Event, Ticket
 from tests.api.conftest import BASE, ISSUED_FIELDS, Api, assert_error, build_app
 from tests.support.hall import FakeClock

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from hallq.server.hall_config import sample_hall_path
+from hallq.server.hall_file import sample_hall_path
 from tests.e2e.conftest import SERVER_START_TIMEOUT, serve_argv
 from tests.support.ports import free_port
 from tests.support.server import CONTRACT_VARIABLES, hallq_argv

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from hallq.server.hall_config import parse_hall_config
+from hallq.server.hall_file import parse_hall_config
 from tests.support.hall import FakeClock, Hall, build_hall
 
 # A hall made for races: ten windows that all serve the same services, in two tiers.

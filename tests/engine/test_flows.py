@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import DBAPIError
 
-from hallq.server.hall_loader import load_hall as load_hall_file
+from hallq.server.hall_file.loader import load_hall as load_hall_file
 from hallq.server.models import Counter, DayCounter, Event, FollowUp, Service, Ticket
 from hallq.server.queue import moves, ratings, windows
 from hallq.server.queue.call_next import call_next

@@ -166,7 +166,7 @@ def test_agents_report_device_status_and_ratings(app: Flask, hall: Hall) -> None
 def test_reloading_the_hall_file_tells_the_screens(app: Flask, hall: Hall) -> None:
     from dataclasses import replace
 
-    from hallq.server.hall_loader import load_hall
+    from hallq.server.hall_file.loader import load_hall
 
     display = connect(app, hall.tokens["display-b"])
     base = events(display)[-1][1]["seq"]

@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from hallq.server.auth import hash_password, issue_device_token
 from hallq.server.db import Database
-from hallq.server.hall_config import HallConfig, load_hall_config, sample_hall_path
-from hallq.server.hall_loader import load_hall
+from hallq.server.hall_file import HallConfig, load_hall_config, sample_hall_path
+from hallq.server.hall_file.loader import load_hall
 from hallq.server.migrate import upgrade
 from hallq.server.models import Device, User
 from hallq.server.queue.events import Actor

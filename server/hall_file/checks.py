@@ -1,6 +1,6 @@
 """Checks between the tables of a hall file, and the places of mistakes.
 
-The schema (``hall_config_schema``) checks each table alone; these checks compare tables with
+The schema (``schema``) checks each table alone; these checks compare tables with
 each other: a service's zone must be declared, prefixes must differ, a counter's profile names
 declared services, a counter device names a declared counter. They read the raw TOML data and
 skip what is not even the right type (the schema reports that), so one broken table never hides
@@ -8,7 +8,7 @@ the mistakes of another.
 
 A place is written for a person: ``services[2] "vehicle-transfer" .hours.mon[1]``, counting
 from 1 like a person counts the ``[[services]]`` blocks, with the line found by
-``hall_config_locate``.
+``locate``.
 """
 
 from __future__ import annotations
@@ -19,9 +19,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .hall_config_locate import Path, line_of
-from .hall_config_schema import LANGUAGES, shown, toml_type
-from .queue import hours as opening_hours
+from hallq.server.queue import hours as opening_hours
+
+from .locate import Path, line_of
+from .schema import LANGUAGES, shown, toml_type
 
 MAX_WEIGHT = 10.0
 

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hallq.server.hall_config import HallConfig
+from hallq.server.hall_file import HallConfig
 from hallq.server.models import Counter, Device, Hall, Service, Zone
 
 

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from hallq.server.hall_config import (
+from hallq.server.hall_file import (
     LANGUAGES,
     HallConfig,
     HallConfigError,
@@ -22,7 +22,7 @@ from hallq.server.hall_config import (
     parse_hall_config,
     sample_hall_path,
 )
-from hallq.server.hall_config_locate import key_lines
+from hallq.server.hall_file.locate import key_lines
 from hallq.server.queue.hours import OpeningHours
 
 GOOD = """\

@@ -11,10 +11,10 @@ Indices in these paths count from 1, the way a person counts the ``[[services]]`
 file. Things that are allowed but probably not meant (a service no counter serves) come back as
 ``HallConfig.warnings`` instead.
 
-The checks are in two layers: ``hall_config_schema`` checks each table's keys, types and ranges
-(pydantic), and ``hall_config_checks`` checks how the tables refer to each other. Both read the
+The checks are in two layers: ``schema`` checks each table's keys, types and ranges
+(pydantic), and ``checks`` checks how the tables refer to each other. Both read the
 raw TOML data, so a mistake in one table never hides a mistake in another;
-``hall_config_locate`` finds the line of each place.
+``locate`` finds the line of each place.
 
 The dataclasses are frozen but hold read-only mappings (names per language), so they compare
 with ``==`` and must not be hashed or used as dict keys.
@@ -35,10 +35,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from .hall_config_checks import Checker, Problem
-from .hall_config_locate import key_lines
-from .hall_config_schema import LANGUAGES, DocumentsTable, HallFile, describe_error
-from .queue.hours import OpeningHours
+from hallq.server.queue.hours import OpeningHours
+
+from .checks import Checker, Problem
+from .locate import key_lines
+from .schema import LANGUAGES, DocumentsTable, HallFile, describe_error
 
 __all__ = [
     "LANGUAGES",

@@ -2,7 +2,7 @@
 
 pydantic checks each table on its own and reports every mistake with its location; the checks
 that compare tables with each other (unknown zone, duplicate prefix, counter profiles) live in
-``hall_config`` and read the raw data, so they still run when a table here is wrong.
+the package (``hall_file``) and read the raw data, so they still run when a table here is wrong.
 
 ``describe_error`` turns a pydantic error into words for the person installing the hall.
 """
@@ -140,7 +140,7 @@ class CounterTable(_Table):
     number: StrictInt = Field(ge=1, le=999)
     zone: StrictStr
     name: Text | None = None
-    # Tiers are checked against the declared services in hall_config.
+    # Tiers are checked against the declared services in checks.py.
     profile: list[Any]
 
 
