@@ -12,9 +12,10 @@ from flask import Flask, Request
 from flask_openapi3 import Info, OpenAPI, Server
 
 from hallq.server import db as dbmod
-from hallq.server import i18n, pages, realtime, wire
+from hallq.server import i18n, pages, plugins, realtime, wire
 from hallq.server.api import register_api
 from hallq.server.auth_cache import CallerCache
+from hallq.server.offload import Offload
 from hallq.server.queue.eta import Estimator
 from hallq.server.state import HallQ, utcnow
 
@@ -41,6 +42,10 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         "HALLQ_REDIS_URL": env.get("HALLQ_REDIS_URL") or None,
         "HALLQ_ASYNC_MODE": env.get("HALLQ_ASYNC_MODE", "threading"),
         "HALLQ_PUBLIC_URL": env.get("HALLQ_PUBLIC_URL") or None,
+        # Other origins whose pages may open the realtime socket (comma-separated URLs).
+        "HALLQ_ALLOWED_ORIGINS": [
+            o.strip() for o in env.get("HALLQ_ALLOWED_ORIGINS", "").split(",") if o.strip()
+        ],
         # Keys and the Socket.IO channel in a shared Redis start with it (several halls, tests).
         "HALLQ_REDIS_PREFIX": env.get("HALLQ_REDIS_PREFIX") or "hallq",
     }
@@ -82,14 +87,17 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     )
     if config:
         app.config.update(config)
+    dbmod.make_private(Path(app.config["HALLQ_DATA_DIR"]))
     app.config.setdefault("SECRET_KEY", _secret_key(Path(app.config["HALLQ_DATA_DIR"])))
 
     database = dbmod.Database(app.config["HALLQ_DATABASE_URL"])
     state = HallQ(
         db=database,
-        estimator=Estimator(database.reading),
+        estimator=Estimator(database.reading, now=app.config.get("HALLQ_CLOCK") or utcnow),
         clock=app.config.get("HALLQ_CLOCK") or utcnow,
         callers=CallerCache.for_database(app.config["HALLQ_DATABASE_URL"]),
+        public_url=app.config.get("HALLQ_PUBLIC_URL"),
+        offload=Offload(app.config.get("HALLQ_ASYNC_MODE", "threading")),
     )
     app.extensions["hallq"] = state
 
@@ -97,4 +105,5 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     register_api(app)
     pages.init_pages(app)
     realtime.init_realtime(app)
+    plugins.init_pages(app)
     return app

@@ -19,10 +19,10 @@ from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from hallq.server.models import Device, LoginToken, User
+from hallq.server.models import Device
 from hallq.server.queue.events import Actor
 from hallq.server.tables import COUNTERS, DEVICES, LOGIN_TOKENS, USERS, ZONES
 
@@ -50,11 +50,18 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
-def check_password(password_hash: str, password: str) -> bool:
+def check_password(password_hash: str | None, password: str) -> bool:
+    """The slow part of a sign-in (argon2, ~0.2 s): run it off the event loop and outside
+    any transaction. An unknown user is checked against a dummy hash, so that a failed
+    sign-in takes the same time whether or not the name exists."""
     try:
-        return _hasher.verify(password_hash, password)
+        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
+
+
+def needs_rehash(password_hash: str) -> bool:
+    return _hasher.check_needs_rehash(password_hash)
 
 
 @dataclass(frozen=True)
@@ -108,27 +115,44 @@ _DEVICE_BY_TOKEN = (
 )
 
 
+def token_kind(token: str) -> str | None:
+    """``user`` or ``device`` by the token's prefix; None for anything else."""
+    if token.startswith(USER_PREFIX):
+        return "user"
+    if token.startswith(DEVICE_PREFIX):
+        return "device"
+    return None
+
+
 def resolve(session: Session, token: str, now: dt.datetime) -> Caller | None:
     """The caller a bearer token belongs to, or None (unknown, expired, revoked, disabled)."""
-    if token.startswith(USER_PREFIX):
-        row = session.execute(
-            _USER_BY_TOKEN, {"digest": token_hash(token), "now": now}
-        ).one_or_none()
+    kind = token_kind(token)
+    return None if kind is None else resolve_digest(session, token_hash(token), kind, now)
+
+
+def resolve_digest(session: Session, digest: str, kind: str, now: dt.datetime) -> Caller | None:
+    """``resolve`` by the token's hash and kind (what an open socket keeps of its token)."""
+    if kind == "user":
+        row = session.execute(_USER_BY_TOKEN, {"digest": digest, "now": now}).one_or_none()
         if row is None:
             return None
         return Caller(
-            actor=Actor(hall_id=row.hall_id, role=row.role, user_id=row.id),
+            actor=Actor(hall_id=row.hall_id, role=row.role, user_id=row.id, source="api"),
             name=row.display_name or row.username,
             kind="user",
             expires_at=row.expires_at,
         )
-    if token.startswith(DEVICE_PREFIX):
-        row = session.execute(_DEVICE_BY_TOKEN, {"digest": token_hash(token)}).one_or_none()
+    if kind == "device":
+        row = session.execute(_DEVICE_BY_TOKEN, {"digest": digest}).one_or_none()
         if row is None:
             return None
         return Caller(
             actor=Actor(
-                hall_id=row.hall_id, role=row.kind, device_id=row.id, counter_id=row.counter_id
+                hall_id=row.hall_id,
+                role=row.kind,
+                device_id=row.id,
+                counter_id=row.counter_id,
+                source="device",
             ),
             name=row.name,
             kind="device",
@@ -136,38 +160,6 @@ def resolve(session: Session, token: str, now: dt.datetime) -> Caller | None:
             counter_number=row.counter_number,
         )
     return None
-
-
-def login(
-    session: Session, username: str, password: str, now: dt.datetime
-) -> tuple[str, User] | None:
-    """A new login token for a right name and password of an active user, else None."""
-    user = session.scalar(select(User).where(User.username == username))
-    if user is None:
-        check_password(_DUMMY_HASH, password)
-        return None
-    if not check_password(user.password_hash, password) or not user.active:
-        return None
-    if _hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
-    token = new_token(USER_PREFIX)
-    session.add(
-        LoginToken(
-            user_id=user.id,
-            token_hash=token_hash(token),
-            created_at=now,
-            expires_at=now + LOGIN_LIFETIME,
-        )
-    )
-    return token, user
-
-
-def logout(session: Session, token: str, now: dt.datetime) -> None:
-    session.execute(
-        update(LoginToken)
-        .where(LoginToken.token_hash == token_hash(token), LoginToken.revoked_at.is_(None))
-        .values(revoked_at=now)
-    )
 
 
 def issue_device_token(device: Device) -> str:

@@ -2,17 +2,20 @@
 
 Looking the caller up costs a query on every request; the design allows caching it for a
 few seconds *provided that revoking a token or disabling a user takes effect at once*.
-Every revocation (signing out, ``hallq user disable``, ``hallq device revoke``, a device's
-new token) runs in :func:`revoking`, which tells the servers when it commits:
+Every change that ends credentials (signing out, disabling a user, a new role or password,
+revoking a device or giving it a new token) reports ``CredentialsEnded``, and the command
+path (``commands.py``) announces it to every server process:
 
-- SQLite: it touches a stamp file beside the database (the server and the ``hallq``
-  command always agree on where, whatever their data directories); a request compares the
-  stamp's time (one ``stat``).
-- PostgreSQL: ``NOTIFY hallq_auth`` in the revoking transaction; each server keeps a
-  connection that LISTENs, and a request polls it without waiting (a few microseconds).
-  While that connection is down, nothing is cached.
+- SQLite: after the commit it touches a stamp file beside the database (the server and the
+  ``hallq`` command always agree on where, whatever their data directories); a request
+  compares the stamp's time (one ``stat``).
+- PostgreSQL: ``NOTIFY hallq_auth`` in the revoking transaction (delivered at its commit);
+  each server keeps a connection that LISTENs, and a request polls it without waiting (a few
+  microseconds). While that connection is down, nothing is cached.
 
-A request that finds a revocation announced drops the whole cache.
+A request that finds a revocation announced drops the whole cache; the realtime hub checks
+the same announcements to close the sockets of the credentials that ended
+(``RevocationWatch`` hands each of them every announcement).
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import contextlib
 import datetime as dt
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -44,14 +47,15 @@ def stamp_path(database_url: str) -> Path | None:
     return Path(url.database).with_name(Path(url.database).name + ".auth-epoch")
 
 
-@contextlib.contextmanager
-def revoking(db: Database) -> Iterator[Session]:
-    """A write transaction that revokes tokens or users; servers forget cached callers as
-    it commits (not before: a look-up in between would cache the old state again)."""
-    with db.writing() as session:
-        yield session
-        if not db.is_sqlite:
-            session.execute(text(f"NOTIFY {CHANNEL}"))
+def announce_in_transaction(session: Session) -> None:
+    """PostgreSQL: servers hear of the revocation when this transaction commits (not before:
+    a look-up in between would cache the old state again)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text(f"NOTIFY {CHANNEL}"))
+
+
+def announce_after_commit(db: Database) -> None:
+    """SQLite: touch the stamp beside the database file, once the revocation is committed."""
     stamp = stamp_path(db.url.render_as_string(hide_password=False))
     if stamp is not None:
         stamp.write_text(str(time.time_ns()))
@@ -116,14 +120,43 @@ class Notifications:
             self.close_locked()
 
 
+class RevocationWatch:
+    """Counts the revocations announced; each reader compares the count with the one it
+    saw last (the announcements themselves can be taken only once)."""
+
+    def __init__(self, revocations: Revocations) -> None:
+        self._revocations = revocations
+        self._lock = threading.Lock()
+        self._epoch = 0
+
+    @classmethod
+    def for_database(cls, database_url: str) -> RevocationWatch:
+        stamp = stamp_path(database_url)
+        if stamp is not None:
+            return cls(StampFile(stamp))
+        return cls(Notifications(database_url))
+
+    def epoch(self) -> int:
+        """How many announcements so far (polls for new ones: one stat, or one poll)."""
+        with self._lock:
+            if self._revocations.announced():
+                self._epoch += 1
+            return self._epoch
+
+    def close(self) -> None:
+        if isinstance(self._revocations, Notifications):
+            self._revocations.close()
+
+
 class CallerCache:
     def __init__(
         self,
-        revocations: Revocations,
+        watch: RevocationWatch,
         ttl: float = TTL,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._revocations = revocations
+        self.watch = watch
+        self._seen = watch.epoch()
         self._ttl = ttl
         self._clock = clock
         self._lock = threading.Lock()
@@ -131,13 +164,12 @@ class CallerCache:
 
     @classmethod
     def for_database(cls, database_url: str) -> CallerCache:
-        stamp = stamp_path(database_url)
-        if stamp is not None:
-            return cls(StampFile(stamp))
-        return cls(Notifications(database_url))
+        return cls(RevocationWatch.for_database(database_url))
 
     def get(self, digest: str, now: dt.datetime) -> Caller | None:
-        if self._revocations.announced():
+        epoch = self.watch.epoch()
+        if epoch != self._seen:
+            self._seen = epoch
             self.forget()
             return None
         with self._lock:
@@ -160,5 +192,4 @@ class CallerCache:
             self._entries.clear()
 
     def close(self) -> None:
-        if isinstance(self._revocations, Notifications):
-            self._revocations.close()
+        self.watch.close()

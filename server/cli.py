@@ -6,6 +6,8 @@ Messages are for the person installing a hall: what happened, and the next step.
 from __future__ import annotations
 
 import datetime as dt
+import getpass
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -15,9 +17,15 @@ import click
 from sqlalchemy import select
 
 from hallq.server import db as dbmod
-from hallq.server.auth import DEVICE_KINDS, ROLES, hash_password, issue_device_token
-from hallq.server.auth_cache import revoking
-from hallq.server.models import Counter, Device, Hall, User, Zone
+from hallq.server import device_policy
+from hallq.server.admin import devices, users
+from hallq.server.auth import DEVICE_KINDS, ROLES, hash_password
+from hallq.server.commands import CommandPath, NoRealtime
+from hallq.server.models import Device, Hall, User
+from hallq.server.queue.errors import Refused
+from hallq.server.queue.events import Actor
+from hallq.server.queue.hall import HallContext, hall_context
+from hallq.server.refusals import explain
 
 
 def _now() -> dt.datetime:
@@ -65,6 +73,40 @@ def _ready_database() -> dbmod.Database:
     return database
 
 
+CLI = "cli"  # the log's actor and source for what the hallq command changes
+
+
+def _cli_actor(hall_id: int) -> Actor:
+    # The person at the server's console: the log keeps their system account's name.
+    return Actor(hall_id=hall_id, role=CLI, source=CLI, name=_console_user())
+
+
+def _console_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # an account without a name (containers)
+        return f"uid {os.getuid()}"
+
+
+def _commands(database: dbmod.Database) -> CommandPath:
+    """The command path, without a realtime hub: the servers learn of revocations from the
+    announcement (commands.py), and of everything else from their own reads."""
+    return CommandPath(database, NoRealtime(), device_policy.follow)
+
+
+def _run(database: dbmod.Database, hall: HallContext, work: Any) -> Any:
+    """Run an administrative command; a refusal becomes the command's error message."""
+    try:
+        return _commands(database).run(hall, _cli_actor(hall.id), _now(), work)
+    except Refused as refused:
+        raise click.ClickException(explain(refused, "en")) from None
+
+
+def _hall_context(database: dbmod.Database, code: str | None) -> HallContext:
+    with database.reading() as session:
+        return hall_context(_the_hall(session, code))
+
+
 def _the_hall(session: Any, code: str | None) -> Hall:
     halls = session.scalars(select(Hall).order_by(Hall.id)).all()
     if code:
@@ -91,6 +133,8 @@ def main() -> None:
     instead of the SQLite file there; HALLQ_REDIS_URL lets several server processes share
     the realtime hub.
     """
+    # What this process writes (the database, keys, logs) is the service user's alone.
+    os.umask(0o077)
 
 
 # --- init ---------------------------------------------------------------------------------
@@ -109,8 +153,8 @@ def main() -> None:
 @click.option("--check", is_flag=True, help="only check the hall file; change nothing")
 def init(config_path: Path | None, demo: bool, check: bool) -> None:
     """Check the hall file, create or upgrade the database, and load the hall."""
+    from hallq.server.admin.halls import load_hall_file
     from hallq.server.hall_file import HallConfigError, load_hall_config, sample_hall_path
-    from hallq.server.hall_file.loader import load_hall
     from hallq.server.migrate import upgrade
 
     path = config_path or sample_hall_path()
@@ -141,11 +185,27 @@ def init(config_path: Path | None, demo: bool, check: bool) -> None:
         click.echo(f"Created the database: {_describe(url)}")
     elif before != after:
         click.echo(f"Upgraded the database ({before} -> {after}): {_describe(url)}")
-    with database.writing() as session:
-        hall, changes = load_hall(session, config, demo=demo, now=_now())
+    now = _now()
+    loaded = _commands(database).run(
+        None,
+        _cli_actor(0),
+        now,
+        lambda session: load_hall_file(
+            session,
+            config,
+            demo=demo,
+            source=str(config_path or "sample"),
+            role=CLI,
+            origin=CLI,
+            now=now,
+        ),
+    )
+    with database.reading() as session:
         has_users = (
-            session.scalar(select(User.id).where(User.hall_id == hall.id).limit(1)) is not None
+            session.scalar(select(User.id).where(User.hall_id == loaded.hall.id).limit(1))
+            is not None
         )
+    changes = loaded.changes
     database.dispose()
     source = "the sample hall" if config_path is None else str(config_path)
     click.echo(
@@ -185,39 +245,38 @@ def user() -> None:
 def user_add(
     name: str, role: str, password: str, display_name: str | None, hall_code: str | None
 ) -> None:
-    """Add a user, or reset an existing user's role and password."""
+    """Add a user, or reset an existing user's role and password (their sessions end)."""
     if len(password) < 4:
         raise click.ClickException("the password is too short (at least 4 characters).")
     if not 1 <= len(name) <= 64 or not name.isprintable() or " " in name:
         raise click.ClickException("a user name is 1 to 64 characters without spaces.")
     database = _ready_database()
-    with database.writing() as session:
-        hall = _the_hall(session, hall_code)
-        existing = session.scalar(select(User).where(User.username == name))
-        if existing is not None:
-            existing.role, existing.password_hash, existing.active = (
-                role,
-                hash_password(password),
-                True,
-            )
-            if display_name:
-                existing.display_name = display_name
-            click.echo(f"User {name} exists: role set to {role}, password reset, account enabled.")
-        else:
-            session.add(
-                User(
-                    hall_id=hall.id,
-                    username=name,
-                    display_name=display_name,
-                    role=role,
-                    password_hash=hash_password(password),
-                    created_at=_now(),
-                )
-            )
-            click.echo(
-                f"Added {role} {name} to hall {hall.code}. They sign in at POST /api/v1/auth/login."
-            )
+    hall = _hall_context(database, hall_code)
+    password_hash = hash_password(password)  # slow: before the transaction, not inside it
+    now = _now()
+    change = _run(
+        database,
+        hall,
+        lambda session: users.put_user(
+            session,
+            _cli_actor(hall.id),
+            name,
+            role=role,
+            password_hash=password_hash,
+            display_name=display_name,
+            now=now,
+        ),
+    )
     database.dispose()
+    if change.changes == ["added"]:
+        click.echo(
+            f"Added {role} {name} to hall {hall.code}. They sign in at POST /api/v1/auth/login."
+        )
+    else:
+        click.echo(
+            f"User {name} exists: role set to {role}, password reset, account enabled; "
+            "their open sessions ended."
+        )
 
 
 @user.command("disable")
@@ -225,11 +284,12 @@ def user_add(
 def user_disable(name: str) -> None:
     """Disable a user: their tokens stop working at once."""
     database = _ready_database()
-    with revoking(database) as session:
-        found = session.scalar(select(User).where(User.username == name))
-        if found is None:
-            raise click.ClickException(f"no user {name!r}")
-        found.active = False
+    hall = _hall_context(database, None)
+    _run(
+        database,
+        hall,
+        lambda session: users.disable_user(session, _cli_actor(hall.id), name, _now()),
+    )
     database.dispose()
     click.echo(f"User {name} is disabled; their sessions ended.")
 
@@ -267,50 +327,25 @@ def device_add(
 ) -> None:
     """Add a device (or give an existing one a new token). The token is the last line printed."""
     database = _ready_database()
-    # A new token revokes the old one.
-    with revoking(database) as session:
-        hall = _the_hall(session, hall_code)
-        found = session.scalar(select(Device).where(Device.hall_id == hall.id, Device.name == name))
-        kind = kind or (found.kind if found else None)
-        if kind is None:
-            raise click.ClickException(
-                f"device {name!r} is new: say what it is with --kind {'|'.join(DEVICE_KINDS)}"
-            )
-        zone_id = None
-        if zone:
-            zone_id = session.scalar(
-                select(Zone.id).where(Zone.hall_id == hall.id, Zone.code == zone)
-            )
-            if zone_id is None:
-                raise click.ClickException(f"no zone {zone!r} in hall {hall.code}")
-        counter_id = None
-        if counter_number is not None:
-            counter_id = session.scalar(
-                select(Counter.id).where(
-                    Counter.hall_id == hall.id, Counter.number == counter_number
-                )
-            )
-            if counter_id is None:
-                raise click.ClickException(f"no window {counter_number} in hall {hall.code}")
-        if kind == "counter" and counter_id is None and (found is None or found.counter_id is None):
-            raise click.ClickException("a counter agent belongs to a window: add --counter N")
-        if kind != "counter" and counter_id is not None:
-            raise click.ClickException("only counter agents belong to a window (--counter)")
-        if found is None:
-            found = Device(hall_id=hall.id, name=name, kind=kind, created_at=_now(), status={})
-            session.add(found)
-            verb = "Added"
-        else:
-            verb = "New token for"
-        found.kind = kind
-        if zone_id is not None:
-            found.zone_id = zone_id
-        if counter_id is not None:
-            found.counter_id = counter_id
-        token = issue_device_token(found)
+    hall = _hall_context(database, hall_code)
+    now = _now()
+    given = _run(
+        database,
+        hall,
+        lambda session: devices.give_token(
+            session,
+            _cli_actor(hall.id),
+            name,
+            kind=kind,
+            zone=zone,
+            counter_number=counter_number,
+            now=now,
+        ),
+    )
     database.dispose()
-    click.echo(f"{verb} {kind} {name}; any earlier token of it no longer works. Its token:")
-    click.echo(token)
+    verb = "Added" if given.added else "New token for"
+    click.echo(f"{verb} {given.kind} {name}; any earlier token of it no longer works. Its token:")
+    click.echo(given.token)
 
 
 @device.command("revoke")
@@ -318,12 +353,8 @@ def device_add(
 def device_revoke(name: str) -> None:
     """Revoke a device's token at once (a lost or replaced device)."""
     database = _ready_database()
-    with revoking(database) as session:
-        found = session.scalars(select(Device).where(Device.name == name)).all()
-        if not found:
-            raise click.ClickException(f"no device {name!r}")
-        for d in found:
-            d.token_hash, d.revoked_at = None, _now()
+    hall = _hall_context(database, None)
+    _run(database, hall, lambda session: devices.revoke(session, _cli_actor(hall.id), name, _now()))
     database.dispose()
     click.echo(
         f"Device {name} can no longer connect. `hallq device add {name}` gives it a new token."
@@ -386,10 +417,20 @@ def check(quiet: bool) -> None:
     """Check that the database answers and holds a loaded hall (exit status 0 if so)."""
     database = _ready_database()
     with database.reading() as session:
-        halls = session.scalars(select(Hall.code)).all()
+        loaded = session.execute(select(Hall.code, Hall.config)).all()
     database.dispose()
+    halls = [code for code, _config in loaded]
     if not halls:
         raise click.ClickException("no hall is loaded yet. Run `hallq init` first.")
+    for code, config in loaded:
+        if not os.environ.get("HALLQ_PUBLIC_URL") and not (config or {}).get("public_url"):
+            # Said even with --quiet (serve runs it so): tickets' QR codes depend on it.
+            click.echo(
+                f"warning: hall {code} has no public URL: tickets' QR codes will hold only a "
+                "path. Set HALLQ_PUBLIC_URL, or public_url in the hall file's [hall] table, to "
+                "the address customers' phones reach (e.g. https://queue.example.org).",
+                err=True,
+            )
     if not quiet:
         click.echo(
             f"Database {_describe(dbmod.database_url())} is ready; halls: {', '.join(halls)}."
@@ -407,6 +448,12 @@ def demo(host: str, port: int, keep: bool) -> None:
     from hallq.server.demo import run_demo
 
     run_demo(host=host, port=port, keep=keep)
+
+
+# Commands of installed packages (entry points `hallq.commands`), imported when used.
+from hallq.server import plugins  # noqa: E402  (beside its one use; it imports no Flask)
+
+plugins.add_commands(main)
 
 
 if __name__ == "__main__":

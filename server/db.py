@@ -38,6 +38,27 @@ def data_dir(env: os._Environ[str] | dict[str, str] | None = None) -> Path:
     return Path(env.get("HALLQ_DATA_DIR") or DEFAULT_DATA_DIR)
 
 
+def make_private(directory: Path) -> None:
+    """The data directory and everything in it are the service user's alone (0700/0600):
+    it holds the database, the server's secret key and tickets' previews.
+
+    Processes of the ``hallq`` command also set their umask, so what they make later is
+    private from the start (SQLite gives its -wal and -shm files the database's mode)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    _private([directory, *directory.rglob("*")])
+
+
+def _private(paths: list[Path]) -> None:
+    for path in paths:
+        if path.is_symlink():
+            continue
+        try:
+            if path.stat().st_uid == os.getuid():
+                path.chmod(0o700 if path.is_dir() else 0o600)
+        except FileNotFoundError:  # gone meanwhile (a -shm file)
+            continue
+
+
 def database_url(env: os._Environ[str] | dict[str, str] | None = None) -> str:
     """``HALLQ_DATABASE_URL``, or the SQLite file in the data directory."""
     env = os.environ if env is None else env
@@ -138,6 +159,8 @@ class Database:
             db_path = self.url.database
             if db_path and db_path != ":memory:":
                 Path(db_path).parent.mkdir(parents=True, exist_ok=True)
+                # The file and its journals (-wal, -shm) may live outside the data directory.
+                _private(list(Path(db_path).parent.glob(Path(db_path).name + "*")))
             self.engine = _sqlite_engine(self.url, begin="BEGIN IMMEDIATE", pool_size=4)
             self.read_engine = _sqlite_engine(self.url, begin="BEGIN", pool_size=pool_size)
             self._gate: contextlib.AbstractContextManager[Any] = FairLock()

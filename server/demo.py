@@ -9,7 +9,9 @@ its device's token.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import datetime as dt
+import functools
 import os
 import shutil
 import signal
@@ -19,6 +21,7 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import click
 from sqlalchemy import select
@@ -31,11 +34,30 @@ from hallq.server.migrate import upgrade
 from hallq.server.models import Counter, Device, User
 
 DEMO_PASSWORD = "demo1234"
+# The demo asks its own parts on this machine: no proxy in between.
+_NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent(parent: int) -> None:
+    """Runs in a part's process before it starts: the kernel kills it when the demo dies, even
+    by ``kill -9`` (Linux; elsewhere the demo's own stop is all there is)."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the demo died before the prctl took effect
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 @dataclass
 class DemoPart:
-    """One process of the demo hall."""
+    """One process of the demo hall.
+
+    Each part runs in a process group of its own: Ctrl-C in the terminal reaches only the
+    demo, which stops the parts itself, in reverse order. Should the demo die without doing
+    so, the kernel kills its parts (``PR_SET_PDEATHSIG``), and their children stop with them.
+    """
 
     name: str
     argv: list[str]
@@ -44,10 +66,17 @@ class DemoPart:
     process: subprocess.Popen[bytes] | None = None
 
     def start(self, log_dir: Path) -> None:
-        log = (log_dir / f"{self.name}.log").open("ab")
-        self.process = subprocess.Popen(
-            self.argv, env={**os.environ, **self.env}, stdout=log, stderr=subprocess.STDOUT
-        )
+        parent = os.getpid()
+        with (log_dir / f"{self.name}.log").open("ab") as log:
+            self.process = subprocess.Popen(
+                self.argv,
+                env={**os.environ, **self.env},
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                process_group=0,
+                preexec_fn=functools.partial(_die_with_parent, parent),
+            )
 
     def wait_ready(self, timeout: float = 30.0) -> None:
         if self.ready_url is None:
@@ -58,22 +87,31 @@ class DemoPart:
                 raise click.ClickException(f"{self.name} stopped at start; see its log")
             with (
                 contextlib.suppress(OSError),
-                urllib.request.urlopen(self.ready_url, timeout=1) as response,
+                _NO_PROXY.open(self.ready_url, timeout=1) as response,
             ):
                 if response.status == 200:
                     return
             time.sleep(0.2)
         raise click.ClickException(f"{self.name} did not start within {timeout:.0f} s")
 
-    def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
+    def stop(self, timeout: float = 10.0) -> None:
+        """SIGTERM to the part; SIGKILL to its whole group if it has not ended in ``timeout``
+        seconds, and to whatever of its group outlives it."""
+        if self.process is None:
             return
-        self.process.terminate()
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(5)
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self._kill_group()
+                self.process.wait(5)
+        self._kill_group()
+
+    def _kill_group(self) -> None:
+        assert self.process is not None
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.process.pid, signal.SIGKILL)
 
 
 @dataclass
@@ -126,6 +164,18 @@ def prepare(data_dir: Path, *, keep: bool) -> DemoHall:
     return hall_demo
 
 
+class _StopRequested(Exception):
+    """Ctrl-C, SIGTERM or a closed terminal: stop the demo hall (not an error)."""
+
+
+def _request_stop(signum: int, _frame: object) -> None:
+    raise _StopRequested(signal.Signals(signum).name)
+
+
+# The signals that stop the demo, all alike: Ctrl-C, `kill`, a closed terminal.
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
 def run_demo(*, host: str, port: int, keep: bool) -> None:
     data_dir = Path(os.environ.get("HALLQ_DATA_DIR") or "./var/demo")
     click.echo(f"Preparing the demo hall in {data_dir} …")
@@ -151,32 +201,35 @@ def run_demo(*, host: str, port: int, keep: bool) -> None:
         )
     )
 
-    stopping = False
-
-    def _stop(_signum: int, _frame: object) -> None:
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGTERM, _stop)
+    previous: dict[int, Any] = {}
     started: list[DemoPart] = []
     try:
+        for sig in STOP_SIGNALS:
+            previous[sig] = signal.signal(sig, _request_stop)
         for part in hall.parts:
+            started.append(part)  # before it starts: a stop in between still ends it
             part.start(log_dir)
-            started.append(part)
             part.wait_ready()
         _print_welcome(hall, log_dir)
-        while not stopping:
+        while True:
             for part in started:
                 if part.process is not None and part.process.poll() is not None:
                     raise click.ClickException(
                         f"{part.name} stopped unexpectedly; see {log_dir / (part.name + '.log')}"
                     )
             time.sleep(0.5)
-    except KeyboardInterrupt:
-        pass
+    except _StopRequested:
+        pass  # asked to stop: exit status 0
     finally:
-        for part in reversed(started):
-            part.stop()
+        # A second Ctrl-C does not cut the stop short (each part's stop is bounded).
+        for sig in STOP_SIGNALS:
+            signal.signal(sig, signal.SIG_IGN)
+        try:
+            for part in reversed(started):
+                part.stop()
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
         click.echo("Demo hall stopped.")
 
 

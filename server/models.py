@@ -16,6 +16,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -118,6 +119,8 @@ class Service(Base):
     target_wait: Mapped[int]  # minutes
     daily_cap: Mapped[int | None]
     hours: Mapped[dict[str, Any]]
+    # Minutes a service typically takes (hall file): estimates use it until the day has its own.
+    typical_minutes: Mapped[float | None] = mapped_column(Float)
     sort_order: Mapped[int] = mapped_column(Integer, default=0)
     # A service removed from the hall file stays for history but takes no tickets.
     active: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -149,6 +152,8 @@ class Counter(Base):
     last_ticket_id: Mapped[int | None] = mapped_column(BigId)
     pause_reason: Mapped[str | None] = mapped_column(String(200))
     state_since: Mapped[dt.datetime | None]
+    # Green-channel tickets called in a row here (the fairness bound of call-next).
+    priority_streak: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
 
 
 class User(Base):
@@ -283,6 +288,9 @@ class Event(Base):
     user_id: Mapped[int | None]
     device_id: Mapped[int | None]
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Where the change came from: api (a person's call), device (an agent), cli (the hallq
+    # command on the server).
+    source: Mapped[str | None] = mapped_column(String(8))
 
 
 class Rating(Base):
@@ -326,3 +334,41 @@ class IdempotencyKey(Base):
     fingerprint: Mapped[str] = mapped_column(String(64))
     ticket_id: Mapped[int] = mapped_column(BigId, ForeignKey("tickets.id"))
     created_at: Mapped[dt.datetime]
+
+
+class DeviceCommand(Base):
+    """A command to one device (a ticket to print, a rating request, a window sign's text),
+    stored in the transaction that caused it, sent after the commit and again on every
+    reconnect until the device answers, or until it expires.
+
+    ``status``: pending (not answered yet), done / failed (the device answered), expired
+    (too old: logged, never sent again), superseded (a newer command made it moot, e.g. a
+    sign's newer text), cancelled (e.g. a rating request when the next ticket is called).
+    """
+
+    __tablename__ = "device_commands"
+    __table_args__ = (
+        # A device's unanswered commands, read on every (re)connect.
+        Index(
+            "ix_device_commands_pending",
+            "device_id",
+            "id",
+            sqlite_where=text("status = 'pending'"),
+            postgresql_where=text("status = 'pending'"),
+        ),
+        Index("ix_device_commands_ticket", "ticket_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    hall_id: Mapped[int] = mapped_column(ForeignKey("halls.id"))
+    device_id: Mapped[int] = mapped_column(ForeignKey("devices.id"))
+    kind: Mapped[str] = mapped_column(String(24))
+    ticket_id: Mapped[int | None] = mapped_column(BigId)
+    counter_id: Mapped[int | None]
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(12), default="pending")
+    created_at: Mapped[dt.datetime]
+    expires_at: Mapped[dt.datetime]
+    ended_at: Mapped[dt.datetime | None]
+    # What the device answered (ok, reason), or why the command ended otherwise.
+    outcome: Mapped[dict[str, Any] | None] = mapped_column(JSON)

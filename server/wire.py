@@ -4,18 +4,34 @@ This module imports neither Flask nor the database, so agents (kiosk, announcer,
 counter) and the server share it without dragging each other in. REST paths live under
 ``API_PREFIX``; Socket.IO uses ``NAMESPACE``. Payloads are plain JSON objects whose
 shapes are the TypedDicts below; times are ISO 8601 strings with a UTC offset.
+
+Socket.IO traffic is of three kinds:
+
+- **Deltas** go to every client of the hall, each with the hall's next ``seq``: a client
+  that sees a gap (or ``seq`` going backwards) asks for a fresh snapshot.
+- **Addressed messages** go to one device, one window or one zone, without ``seq``.
+  Device commands among them (``DEVICE_COMMANDS``) are stored before they are sent, carry
+  an ``id``, and are sent again on every reconnect until the device answers them
+  (``print.result`` for a print job, ``rating.submit`` or ``command.ack`` for the others)
+  or until they expire. A device may get one twice: answering again is harmless.
+- **Agent messages** (``CLIENT_EVENTS``) go from a client to the server; the server answers
+  each through Socket.IO's acknowledgement with ``{"ok": true, ...}`` or the contract's
+  refusal ``{"error": {"code", "message"}}``. ``validate()`` checks one against its shape.
 """
 
 from __future__ import annotations
 
-from typing import Literal, NotRequired, TypedDict
+from typing import Annotated, Any, Literal, NotRequired
+
+from pydantic import ConfigDict, Field, TypeAdapter, ValidationError, with_config
+from typing_extensions import TypedDict  # pydantic reads these on Python 3.11
 
 PROTOCOL_VERSION = 1
 API_PREFIX = "/api/v1"
 NAMESPACE = "/hall"
 LANGUAGES = ("zh-Hant", "zh-Hans", "en")
 
-# --- Socket.IO: server -> clients -----------------------------------------------------
+# --- Socket.IO: server -> every client of the hall (deltas, with seq) -------------------
 STATE = "state"  # the snapshot, sent first on join and on "state.request"
 TICKET_ISSUED = "ticket.issued"
 TICKET_CALLED = "ticket.called"  # also sent for a recall (``recall: true``)
@@ -23,7 +39,6 @@ TICKET_UPDATED = "ticket.updated"
 COUNTER_UPDATED = "counter.updated"
 QUEUE_UPDATED = "queue.updated"
 HALL_UPDATED = "hall.updated"  # the hall's configuration changed: reload it
-# Hall-wide deltas: each carries the hall's next ``seq``; a gap means "ask for a snapshot".
 DELTAS = (
     TICKET_ISSUED,
     TICKET_CALLED,
@@ -33,18 +48,29 @@ DELTAS = (
     HALL_UPDATED,
 )
 
-# Directed to one agent (not part of the hall's seq order).
+# --- Socket.IO: server -> one device (device commands: stored, with id, until answered) ---
 PRINT_JOB = "print.job"  # -> the kiosk that issued the ticket
-RATING_REQUEST = "rating.request"  # -> the window's counter agent
-RATING_CANCEL = "rating.cancel"
-JOINED = "joined"  # -> the client that joined: who the server thinks it is
-ERROR = "hall.error"  # -> the client whose message was refused
+RATING_REQUEST = "rating.request"  # -> the window's counter agent, when a ticket is finished
+RATING_CANCEL = "rating.cancel"  # -> the same, when the window calls the next ticket
+SIGN_TEXT = "sign.text"  # -> the window's counter agent: what its window sign shows
+DEVICE_COMMANDS = (PRINT_JOB, RATING_REQUEST, RATING_CANCEL, SIGN_TEXT)
 
-# --- Socket.IO: clients -> server -------------------------------------------------------
+# --- Socket.IO: server -> one client, window or device (addressed, no seq) ---------------
+JOINED = "joined"  # -> the client that joined: who the server thinks it is
+RATING_STORED = "rating.stored"  # -> the window (its clerk's screen): the customer rated
+DEVICE_UPDATED = "device.updated"  # -> the device's own clients: what its agent reported
+SESSION_ENDED = "session.ended"  # -> a client whose token stopped working, then disconnected
+ERROR = "hall.error"  # -> a client whose message came without an acknowledgement callback
+
+# --- Socket.IO: clients -> server ----------------------------------------------------------
 STATE_REQUEST = "state.request"  # "I missed a seq; send me a fresh snapshot"
-PRINT_RESULT = "print.result"
-DEVICE_STATUS = "device.status"
-RATING_SUBMIT = "rating.submit"
+PRINT_RESULT = "print.result"  # a kiosk agent: how a print job went
+DEVICE_STATUS = "device.status"  # an agent: its device's state changed
+RATING_SUBMIT = "rating.submit"  # a counter agent: the pad gave a score
+COMMAND_ACK = "command.ack"  # an agent: a device command was carried out (or not)
+CLIENT_EVENTS = (STATE_REQUEST, PRINT_RESULT, DEVICE_STATUS, RATING_SUBMIT, COMMAND_ACK)
+# Socket.IO's own events: never a message a client may send.
+RESERVED_EVENTS = ("connect", "disconnect", "connect_error", "message")
 
 TicketStatus = Literal["waiting", "called", "serving", "done", "no_show", "cancelled"]
 PriorityClass = Literal["normal", "priority", "appointment"]
@@ -123,10 +149,135 @@ class StatePayload(TypedDict):
     protocol: int
     seq: int
     at: str
-    hall: dict[str, object]
+    hall: dict[str, Any]
     services: list[ServiceQueuePayload]
     counters: list[CounterPayload]
     recent_calls: list[CallPayload]
+
+
+# --- device commands (server -> one device) ------------------------------------------------
+
+
+class PrintTicket(TypedDict):
+    """Everything a ticket's printout needs: the agent never asks the server again."""
+
+    id: int
+    number: str
+    service: str  # its code
+    service_name: str  # in the ticket's language
+    documents: list[str]  # what to bring, in the ticket's language
+    language: str
+    priority: PriorityClass
+    people_ahead: int | None  # None when it is not waiting any more
+    eta_minutes: int | None
+    issued_at: str
+    status_url: str  # the customer's page: the QR code
+    hall_name: str  # in the ticket's language
+
+
+class PrintJob(TypedDict):
+    id: int
+    ticket: PrintTicket
+
+
+class RatingRequest(TypedDict):
+    id: int
+    ticket_id: int
+    number: str
+    counter: int
+    service: str
+    clerk: str | None
+
+
+class RatingCancel(TypedDict):
+    id: int
+    ticket_id: int
+    number: str
+    counter: int
+
+
+class SignText(TypedDict):
+    """What a window's sign shows. Apply only a text whose ``id`` is larger than the last
+    one shown: two changes in quick succession may arrive out of order."""
+
+    id: int
+    counter: int
+    state: CounterStatus
+    ticket: str | None
+    text: str  # in the hall's first language: the ticket's number, or "service paused"
+
+
+# --- addressed messages ---------------------------------------------------------------------
+
+
+class RatingStoredPayload(TypedDict):
+    rating: int
+    ticket_id: int
+    number: str
+    counter: int
+    score: int
+    follow_up: int | None
+
+
+class DeviceUpdatedPayload(TypedDict):
+    name: str
+    kind: str
+    status: dict[str, Any]
+
+
+class SessionEnded(TypedDict):
+    code: str  # "bad_token": signed out, expired, revoked, disabled or given another role
+    message: str
+
+
+# --- agent messages (clients -> server) -----------------------------------------------------
+
+_STRICT = ConfigDict(strict=True, extra="forbid")
+CommandId = Annotated[int, Field(ge=1, le=2**62)]
+Reason = Annotated[str, Field(max_length=200)]
+
+
+@with_config(_STRICT)
+class StateRequest(TypedDict):
+    pass
+
+
+@with_config(_STRICT)
+class PrintResult(TypedDict):
+    id: CommandId
+    ok: bool
+    reason: NotRequired[Reason | None]  # e.g. "paper_out", "offline"
+
+
+@with_config(_STRICT)
+class CommandAck(TypedDict):
+    id: CommandId
+    ok: NotRequired[bool]  # default true; false with a reason when it could not be done
+    reason: NotRequired[Reason | None]  # e.g. "timeout" for a rating request nobody answered
+
+
+@with_config(_STRICT)
+class DeviceStatus(TypedDict):
+    status: Annotated[str, Field(min_length=1, max_length=40)]  # "ok", "paper_out", ...
+    detail: NotRequired[Reason | None]
+
+
+@with_config(_STRICT)
+class RatingSubmit(TypedDict):
+    # The ticket's id, or today's number as the pad shows it ("A023").
+    ticket: CommandId | Annotated[str, Field(min_length=2, max_length=12)]
+    score: Annotated[int, Field(ge=1, le=5)]  # 5 very satisfied ... 1 very dissatisfied
+    id: NotRequired[CommandId]  # the rating request it answers, when known
+
+
+AGENT_MESSAGES: dict[str, Any] = {
+    STATE_REQUEST: StateRequest,
+    PRINT_RESULT: PrintResult,
+    COMMAND_ACK: CommandAck,
+    DEVICE_STATUS: DeviceStatus,
+    RATING_SUBMIT: RatingSubmit,
+}
+_ADAPTERS = {name: TypeAdapter(shape) for name, shape in AGENT_MESSAGES.items()}
 
 
 class ErrorBody(TypedDict):
@@ -134,6 +285,37 @@ class ErrorBody(TypedDict):
     message: str
 
 
-def error(code: str, message: str) -> dict[str, ErrorBody]:
+class Refusal(TypedDict):
+    error: ErrorBody
+
+
+def error(code: str, message: str) -> Refusal:
     """The JSON body of every refusal: ``{"error": {"code": ..., "message": ...}}``."""
     return {"error": {"code": code, "message": message}}
+
+
+class BadMessage(ValueError):
+    """An agent message that does not match its shape; ``problems`` says where and why."""
+
+    def __init__(self, event: str, problems: list[str]) -> None:
+        super().__init__(f"{event}: " + "; ".join(problems))
+        self.event = event
+        self.problems = problems
+
+
+def validate(event: str, data: Any) -> dict[str, Any]:
+    """The agent message ``data`` of ``event``, checked against its shape (strictly: a
+    ``true`` is not a number, unknown fields are refused); raises BadMessage."""
+    adapter = _ADAPTERS.get(event)
+    if adapter is None:
+        raise BadMessage(event, ["not a message clients may send"])
+    if data is None and event == STATE_REQUEST:
+        data = {}
+    try:
+        return dict(adapter.validate_python(data))
+    except ValidationError as exc:
+        problems = [
+            f"{'.'.join(str(p) for p in e['loc']) or 'message'}: {e['msg']}"
+            for e in exc.errors(include_url=False)
+        ]
+        raise BadMessage(event, problems[:5]) from None

@@ -1,21 +1,22 @@
-"""What every API view needs: the caller, the hall, the clock, and the write-then-publish
-step (events go out only after the transaction that caused them has committed)."""
+"""What every API view needs: the caller, the hall, the clock, and :func:`change`, the view's
+way onto the command path (the engine in a unit of work, commit, then publish)."""
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask import g, request
+from sqlalchemy.orm import Session
 
 from hallq.server.auth import Caller, resolve, token_hash
 from hallq.server.queue.errors import N_, ROLE_TERMS, Forbidden, Refused
-from hallq.server.queue.events import DomainEvent
 from hallq.server.queue.hall import HallContext
 from hallq.server.state import hallq
 
 F = TypeVar("F", bound=Callable[..., Any])
+R = TypeVar("R")
 
 STAFF = ("admin", "supervisor", "clerk")
 DEVICES = ("kiosk", "display", "counter")
@@ -88,7 +89,9 @@ def hall() -> HallContext:
     return g.hall  # type: ignore[no-any-return]
 
 
-def publish(events: Iterable[DomainEvent]) -> None:
-    hub = hallq().hub
-    if hub is not None:
-        hub.publish(hall(), list(events))
+def change(work: Callable[[Session], R], *, one_statement: bool = False) -> R:
+    """Run ``work(session)`` on the command path as the caller, in the caller's hall."""
+    state = hallq()
+    return state.commands.run(
+        hall(), caller().actor, state.clock(), work, one_statement=one_statement
+    )

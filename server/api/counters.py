@@ -7,10 +7,11 @@ from typing import Any
 
 from flask_openapi3 import APIBlueprint, Tag
 
-from hallq.server.api.context import EVERYONE, STAFF, caller, hall, publish, requires
+from hallq.server.api.context import EVERYONE, STAFF, caller, change, hall, requires
 from hallq.server.api.schemas import (
     ERRORS,
     CalledOut,
+    CallIn,
     CounterOut,
     CounterPath,
     CountersOut,
@@ -20,7 +21,8 @@ from hallq.server.api.schemas import (
 )
 from hallq.server.i18n import current_language
 from hallq.server.queue import moves, windows
-from hallq.server.queue.call_next import call_next
+from hallq.server.queue.call_by_number import call_ticket
+from hallq.server.queue.call_next import CallResult, call_next
 from hallq.server.queue.moves import MoveResult
 from hallq.server.queue.reads import counters_payload, ticket_payload
 from hallq.server.state import hallq
@@ -54,10 +56,8 @@ def list_counters() -> Any:
 
 
 def _window_change(fn: Callable[..., list[Any]], n: int, *args: Any) -> dict[str, Any]:
-    state = hallq()
-    with state.db.writing() as session:
-        events = fn(session, hall(), caller().actor, n, *args, state.clock())
-    publish(events)
+    now = hallq().clock()
+    change(lambda session: fn(session, hall(), caller().actor, n, *args, now))
     return _counter_out(n)
 
 
@@ -97,12 +97,31 @@ def resume_counter(path: CounterPath) -> Any:
 )
 @requires(*AT_WINDOW)
 def call_next_ticket(path: CounterPath) -> Any:
-    state = hallq()
-    with state.db.writing() as session:
-        result = call_next(session, hall(), caller().actor, path.n, state.clock())
+    now = hallq().clock()
+    result = change(lambda session: call_next(session, hall(), caller().actor, path.n, now))
     if result.ticket is None:
         return "", 204
-    publish(result.events)
+    return _called_out(result)
+
+
+@bp.post(
+    "/counters/<int:n>/call",
+    summary="Call one ticket by its number, out of order (e.g. a customer who came back)",
+    description="The ticket must be waiting for a service of this window's profile, or "
+    "transferred to this window.",
+    responses={200: CalledOut},
+)
+@requires(*AT_WINDOW)
+def call_by_number(path: CounterPath, body: CallIn) -> Any:
+    now = hallq().clock()
+    result = change(
+        lambda session: call_ticket(session, hall(), caller().actor, path.n, body.number, now)
+    )
+    return _called_out(result)
+
+
+def _called_out(result: CallResult) -> dict[str, Any]:
+    assert result.ticket is not None
     out: dict[str, Any] = dict(ticket_payload(result.ticket))
     out["explanation"] = result.explanation
     out["documents"] = list(result.documents.get(current_language(), []))
@@ -119,11 +138,8 @@ def _ticket_move(move: Callable[..., MoveResult], name: str, summary: str) -> No
     """Register POST /counters/{n}/<name>: one move of the window's current ticket."""
 
     def view(path: CounterPath) -> Any:
-        state = hallq()
-        with state.db.writing() as session:
-            result = move(session, hall(), caller().actor, path.n, state.clock())
-        publish(result.events)
-        return _move_out(result)
+        now = hallq().clock()
+        return _move_out(change(lambda session: move(session, hall(), caller().actor, path.n, now)))
 
     view.__name__ = f"counter_{name.replace('-', '_')}"
     view.__qualname__ = view.__name__
@@ -152,17 +168,17 @@ _ticket_move(moves.requeue, "requeue", "Back to the queue, keeping its place")
 )
 @requires(*AT_WINDOW)
 def transfer_ticket(path: CounterPath, body: TransferIn) -> Any:
-    state = hallq()
-    with state.db.writing() as session:
-        result = moves.transfer(
+    now = hallq().clock()
+    result = change(
+        lambda session: moves.transfer(
             session,
             hall(),
             caller().actor,
             path.n,
-            state.clock(),
+            now,
             to_service=body.service,
             to_counter=body.counter,
             note=body.note,
         )
-    publish(result.events)
+    )
     return _move_out(result)

@@ -85,15 +85,22 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.before_request
     def _json_bodies_only() -> Response | None:
-        # A body must be JSON; say so (415/400) instead of letting it pass as "missing".
+        # A body must be JSON; say so (415/400) instead of letting it pass as "missing". The
+        # body is read here whatever its framing: with a Content-Length or chunked, the same
+        # size limit (413 past MAX_CONTENT_LENGTH) and the same checks apply.
         if not request.path.startswith(wire.API_PREFIX):
             return None
         for name, values in request.args.lists():
             if _has_nul(values):
                 return _nul_refused(name)
         if request.method in ("POST", "PUT", "PATCH"):
-            if not request.content_length:
+            data = request.get_data(cache=True)
+            if not data:
                 return None
+            limit = app.config["MAX_CONTENT_LENGTH"]
+            if request.content_length is None and len(data) >= limit:
+                # Chunked: the stream stops at the limit instead of refusing past it.
+                return error_response(413, "too_large", translate(_HTTP_CODES[413][1]))
             if not request.is_json:
                 return error_response(415, "unsupported_media_type", translate(_HTTP_CODES[415][1]))
             try:
@@ -104,9 +111,34 @@ def register_error_handlers(app: Flask) -> None:
                 return error_response(
                     400, "malformed_json", translate(N_("The request body is not valid JSON."))
                 )
+            if _deeper_than(body, MAX_DEPTH):
+                return error_response(
+                    400,
+                    "too_deeply_nested",
+                    translate(
+                        N_("The request body nests too deeply (at most %(max)s levels)."),
+                        max=MAX_DEPTH,
+                    ),
+                )
             if _has_nul(body):
                 return _nul_refused("body")
         return None
+
+
+MAX_DEPTH = 16  # no request of the API nests deeper than a few levels
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    """Whether a JSON value nests lists and objects more than ``limit`` levels deep."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            if depth > limit:
+                return True
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return False
 
 
 def _has_nul(value: Any) -> bool:

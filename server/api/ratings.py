@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask_openapi3 import APIBlueprint, Tag
+from sqlalchemy.orm import Session
 
-from hallq.server.api.context import caller, hall, publish, requires
+from hallq.server.api.context import caller, change, hall, requires
 from hallq.server.api.schemas import ERRORS, RatingIn, RatingOut
-from hallq.server.queue.ratings import find_ticket_id, rate
+from hallq.server.queue.ratings import Rated, find_ticket_id, rate_from_pad
 from hallq.server.state import hallq
 
 tag = Tag(name="ratings", description="Satisfaction ratings from the pads at the windows")
@@ -25,12 +26,13 @@ bp = APIBlueprint(
 )
 @requires("counter")
 def store_rating(body: RatingIn) -> Any:
-    state = hallq()
-    now = state.clock()
-    with state.db.writing() as session:
+    now = hallq().clock()
+
+    def work(session: Session) -> Rated:
         ticket_id = find_ticket_id(session, hall().id, body.ticket, hall().business_day(now))
-        stored = rate(session, hall().id, caller().actor, ticket_id, body.score, now)
-    publish([stored])
+        return rate_from_pad(session, hall(), caller().actor, ticket_id, body.score, now)
+
+    stored = change(work).stored
     return {
         "id": stored.rating_id,
         "ticket": stored.number,

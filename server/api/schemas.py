@@ -56,6 +56,12 @@ class TransferIn(Strict):
     note: str | None = Field(default=None, max_length=500)
 
 
+class CallIn(Strict):
+    number: str = Field(
+        min_length=2, max_length=12, pattern=r"^[A-Za-z][0-9]{3,}$", description="today's number"
+    )
+
+
 class PauseIn(Strict):
     reason: str = Field(min_length=1, max_length=200)
 
@@ -64,7 +70,8 @@ class RatingIn(Strict):
     ticket: StrictInt | Annotated[str, Field(min_length=2, max_length=12)] = Field(
         description="the ticket's id, or today's number as the pad shows it"
     )
-    score: int = Field(ge=1, le=5, description="5 very satisfied … 1 very dissatisfied")
+    # Strict: a JSON true is not a score.
+    score: StrictInt = Field(ge=1, le=5, description="5 very satisfied … 1 very dissatisfied")
 
 
 # --- responses -----------------------------------------------------------------------------

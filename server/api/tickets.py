@@ -6,7 +6,7 @@ import hashlib
 import json
 from typing import Any
 
-from flask import current_app, request
+from flask import request
 from flask_openapi3 import APIBlueprint, Tag
 from sqlalchemy.exc import IntegrityError
 
@@ -15,8 +15,8 @@ from hallq.server.api.context import (
     authenticate,
     bearer_token,
     caller,
+    change,
     hall,
-    publish,
     requires,
 )
 from hallq.server.api.schemas import (
@@ -31,7 +31,7 @@ from hallq.server.api.schemas import (
 from hallq.server.queue import lookups
 from hallq.server.queue.errors import N_, Invalid, NotFound
 from hallq.server.queue.issue import Idempotency, issue_ticket
-from hallq.server.queue.moves import cancel
+from hallq.server.queue.moves import cancel, reinstate
 from hallq.server.queue.reads import ticket_payload, ticket_status
 from hallq.server.state import hallq
 
@@ -41,11 +41,6 @@ bp = APIBlueprint(
 )
 
 MAX_IDEMPOTENCY_KEY = 128
-
-
-def status_url(token: str) -> str:
-    base = current_app.config.get("HALLQ_PUBLIC_URL") or request.host_url
-    return f"{base.rstrip('/')}/t/{token}"
 
 
 def _idempotency(body: IssueIn) -> Idempotency | None:
@@ -75,21 +70,25 @@ def issue(body: IssueIn) -> Any:
     state = hallq()
     idem = _idempotency(body)
 
+    now = state.clock()
+
     def attempt(replay_first: bool) -> Any:
         # The issue writes with one statement (see queue/issue_record.py).
-        with state.db.writing(one_statement=True) as session:
-            return issue_ticket(
+        return change(
+            lambda session: issue_ticket(
                 session,
                 hall(),
                 caller().actor,
                 service_code=body.service,
-                now=state.clock(),
+                now=now,
                 priority=body.priority,
                 language=body.language,
                 appointment=body.appointment,
                 idempotency=idem,
                 replay_first=replay_first,
-            )
+            ),
+            one_statement=True,
+        )
 
     try:
         result = attempt(replay_first=False)
@@ -99,13 +98,12 @@ def issue(body: IssueIn) -> Any:
         # The key was used before (a retried press, or the same press racing in): the
         # first press's ticket is the answer.
         result = attempt(replay_first=True)
-    publish(result.events)
     out: dict[str, Any] = dict(ticket_payload(result.ticket))
     out.update(
         position=result.position,
         ahead=result.position - 1 if result.position else None,
         eta_minutes=state.estimator.minutes(hall(), result.ticket.service_id, result.position),
-        status_url=status_url(result.ticket.status_token),
+        status_url=state.status_url(hall(), result.ticket.status_token),
         documents=list(result.documents.get(result.ticket.language, [])),
     )
     headers = {"Idempotent-Replayed": "true"} if result.replayed else {}
@@ -146,8 +144,35 @@ def get_ticket(path: TicketPath, query: TicketQuery) -> Any:
 )
 @requires(*STAFF)
 def cancel_ticket(path: TicketPath, body: CancelIn) -> Any:
-    state = hallq()
-    with state.db.writing() as session:
-        result = cancel(session, hall(), caller().actor, path.ticket_id, state.clock(), body.reason)
-    publish(result.events)
+    now = hallq().clock()
+    result = change(
+        lambda session: cancel(session, hall(), caller().actor, path.ticket_id, now, body.reason)
+    )
     return dict(ticket_payload(result.ticket))
+
+
+@bp.post(
+    "/tickets/<int:ticket_id>/reinstate",
+    summary="Bring a no-show back into its queue, a few places from the head",
+    description="Within the hall's grace time after it was marked no-show "
+    "(`[queue] reinstate_within_minutes`); it rejoins with `[queue] reinstate_places` "
+    "tickets ahead of it, as a new leg with the same number.",
+    responses={200: TicketOut},
+)
+@requires(*STAFF)
+def reinstate_ticket(path: TicketPath) -> Any:
+    now = hallq().clock()
+    result = change(lambda session: reinstate(session, hall(), caller().actor, path.ticket_id, now))
+    return _with_place(dict(ticket_payload(result.ticket)), result.ticket.id)
+
+
+def _with_place(out: dict[str, Any], ticket_id: int) -> dict[str, Any]:
+    """The ticket's place and estimated wait as its customer's page shows them."""
+    state = hallq()
+    with state.db.reading() as session:
+        row = lookups.ticket_row(session, hall().id, ticket_id)
+        status = ticket_status(session, hall(), state.estimator, row)
+    out.update(
+        position=status["position"], ahead=status["ahead"], eta_minutes=status["eta_minutes"]
+    )
+    return out

@@ -44,6 +44,7 @@ from .schema import LANGUAGES, DocumentsTable, HallFile, describe_error
 __all__ = [
     "LANGUAGES",
     "CounterConfig",
+    "DeviceCommandAges",
     "DeviceConfig",
     "HallConfig",
     "HallConfigError",
@@ -71,6 +72,21 @@ class QueueRules:
     no_show_after_recalls: int = 2
     service_time_window: int = 20
     default_service_minutes: float = 5.0
+    # A no-show may come back within this many minutes, with this many tickets ahead of it.
+    reinstate_within_minutes: int = 30
+    reinstate_places: int = 3
+    # The green channel's fairness bound K: priority calls in a row at a window while
+    # normal tickets wait past their target.
+    max_priority_in_a_row: int = 3
+
+
+@dataclass(frozen=True)
+class DeviceCommandAges:
+    """Seconds a command to a device is kept for redelivery before it expires."""
+
+    print_job_max_age: int = 600
+    rating_request_max_age: int = 180
+    sign_text_max_age: int = 43200
 
 
 @dataclass(frozen=True)
@@ -90,6 +106,8 @@ class ServiceConfig:
     target_wait: int
     daily_cap: int | None
     hours: OpeningHours
+    # Minutes a service typically takes: the estimated wait's figure until the day has its own.
+    typical_minutes: float | None = None
 
 
 @dataclass(frozen=True)
@@ -127,6 +145,9 @@ class HallConfig:
     counters: tuple[CounterConfig, ...]
     devices: tuple[DeviceConfig, ...]
     warnings: tuple[Problem, ...] = ()
+    # The address customers' phones reach (QR codes on tickets), without a trailing slash.
+    public_url: str | None = None
+    device_commands: DeviceCommandAges = DeviceCommandAges()
 
     def as_demo(self) -> HallConfig:
         """The same hall with every service open all day, every day, and no daily cap, so that a
@@ -243,6 +264,7 @@ def _build(model: HallFile, warnings: tuple[Problem, ...]) -> HallConfig:
             target_wait=service.target_wait,
             daily_cap=service.daily_cap,
             hours=OpeningHours.parse(service.hours),
+            typical_minutes=service.typical_minutes,  # a float: pydantic converts 12 to 12.0
         )
         for service in model.services
     )
@@ -275,12 +297,21 @@ def _build(model: HallFile, warnings: tuple[Problem, ...]) -> HallConfig:
             no_show_after_recalls=model.queue.no_show_after_recalls,
             service_time_window=model.queue.service_time_window,
             default_service_minutes=float(model.queue.default_service_minutes),
+            reinstate_within_minutes=model.queue.reinstate_within_minutes,
+            reinstate_places=model.queue.reinstate_places,
+            max_priority_in_a_row=model.queue.max_priority_in_a_row,
         ),
         zones=zones,
         services=services,
         counters=counters,
         devices=devices,
         warnings=warnings,
+        public_url=model.hall.public_url,
+        device_commands=DeviceCommandAges(
+            print_job_max_age=model.device_commands.print_job_max_age,
+            rating_request_max_age=model.device_commands.rating_request_max_age,
+            sign_text_max_age=model.device_commands.sign_text_max_age,
+        ),
     )
 
 

@@ -46,7 +46,9 @@ def load_hall(
     hall.timezone = config.timezone
     hall.languages = list(config.languages)
     hall.announce = list(config.announce)
-    hall.rules = _plain(config.rules)
+    # The queue rules and the device commands' ages, as the engine reads them (queue.hall);
+    # the whole file (its public_url too) is kept in config.
+    hall.rules = {**_plain(config.rules), "device_commands": _plain(config.device_commands)}
     hall.config = _plain(config)
     hall.demo = demo
     hall.loaded_at = now
@@ -88,6 +90,7 @@ def load_hall(
         service.documents = {lang: list(items) for lang, items in sc.documents.items()}
         service.target_wait = sc.target_wait
         service.daily_cap = sc.daily_cap
+        service.typical_minutes = sc.typical_minutes
         service.hours = sc.hours.to_json()
         service.sort_order = order
         service.active = True

@@ -13,6 +13,7 @@ import difflib
 import json
 import re
 import typing
+import urllib.parse
 import zoneinfo
 from collections.abc import Callable
 from functools import cache
@@ -64,6 +65,27 @@ def _time_zone(value: str) -> str:
     return value
 
 
+def _public_url(value: str) -> str:
+    """An absolute http(s) address without query or fragment; a trailing slash is dropped."""
+    wanted = "an http:// or https:// address like https://queue.example.org"
+    if any(char.isspace() for char in value):
+        raise ValueError(f"{shown(value)} is not valid: an address has no spaces")
+    try:
+        parts = urllib.parse.urlsplit(value)
+        _ = parts.port  # a port that is not a number raises here
+    except ValueError:
+        raise ValueError(f"{shown(value)} is not valid: {wanted}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{shown(value)} is not valid: {wanted}")
+    if "?" in value:
+        raise ValueError(f"{shown(value)} is not valid: leave out the query (from the ?)")
+    if "#" in value:
+        raise ValueError(f"{shown(value)} is not valid: leave out the fragment (from the #)")
+    if parts.username is not None:
+        raise ValueError(f"{shown(value)} is not valid: leave out the user name and password")
+    return value.rstrip("/")
+
+
 Text = Annotated[StrictStr, AfterValidator(_not_blank)]
 HallCode = Annotated[
     StrictStr, _matching(r"[a-z0-9-]{1,64}", "use small letters, digits and '-', like harbour-hall")
@@ -80,6 +102,7 @@ DeviceName = Annotated[
     StrictStr, _matching(r"[a-z0-9-]{1,40}", "1-40 small letters, digits or '-', like kiosk-1")
 ]
 TimeZoneName = Annotated[StrictStr, AfterValidator(_time_zone)]
+PublicUrl = Annotated[StrictStr, AfterValidator(_public_url)]
 
 
 class _Table(BaseModel):
@@ -111,12 +134,23 @@ class HallTable(_Table):
     languages: list[Language] = Field(min_length=1)
     announce: list[AnnounceLanguage] = Field(min_length=1)
     name: NamesTable
+    public_url: PublicUrl | None = None
 
 
 class QueueTable(_Table):
     no_show_after_recalls: StrictInt = Field(default=2, ge=0, le=10)
     service_time_window: StrictInt = Field(default=20, ge=1, le=500)
     default_service_minutes: float = Field(default=5.0, gt=0, le=240)
+    reinstate_within_minutes: StrictInt = Field(default=30, ge=0, le=240)
+    reinstate_places: StrictInt = Field(default=3, ge=0, le=50)
+    max_priority_in_a_row: StrictInt = Field(default=3, ge=1, le=20)
+
+
+class DeviceCommandsTable(_Table):
+    # Seconds a command to a device is kept for redelivery before it expires.
+    print_job_max_age: StrictInt = Field(default=600, ge=10, le=86400)
+    rating_request_max_age: StrictInt = Field(default=180, ge=10, le=3600)
+    sign_text_max_age: StrictInt = Field(default=43200, ge=60, le=604800)
 
 
 class ZoneTable(_Table):
@@ -132,6 +166,7 @@ class ServiceTable(_Table):
     documents: DocumentsTable | None = None
     target_wait: StrictInt = Field(ge=1, le=600)
     daily_cap: StrictInt | None = Field(default=None, ge=1, le=9999)
+    typical_minutes: float | None = Field(default=None, ge=0.5, le=240)
     # Days and ranges are checked by hours.problems(), which names each bad range.
     hours: dict[str, Any]
 
@@ -154,6 +189,7 @@ class DeviceTable(_Table):
 class HallFile(_Table):
     hall: HallTable
     queue: QueueTable = QueueTable()
+    device_commands: DeviceCommandsTable = DeviceCommandsTable()
     zones: list[ZoneTable] = Field(min_length=1)
     services: list[ServiceTable] = Field(min_length=1)
     counters: list[CounterTable] = Field(min_length=1)
@@ -256,20 +292,27 @@ def _missing(loc: tuple[str | int, ...]) -> str:
     return f'missing required key "{key}"'
 
 
+def _bound(limit: object) -> str:
+    """A range's limit as a person writes it: 240, not the 240.0 of a number field."""
+    if isinstance(limit, float) and limit.is_integer():
+        return str(int(limit))
+    return str(limit)
+
+
 _MESSAGES: dict[str, Callable[[ErrorDetails], str]] = {
     "missing": lambda error: _missing(error["loc"]),
     "extra_forbidden": lambda error: _unknown_key(error["loc"]),
     "greater_than_equal": lambda error: (
-        f"must be at least {error['ctx']['ge']} (got {shown(error['input'])})"
+        f"must be at least {_bound(error['ctx']['ge'])} (got {shown(error['input'])})"
     ),
     "greater_than": lambda error: (
-        f"must be more than {error['ctx']['gt']} (got {shown(error['input'])})"
+        f"must be more than {_bound(error['ctx']['gt'])} (got {shown(error['input'])})"
     ),
     "less_than_equal": lambda error: (
-        f"must be at most {error['ctx']['le']} (got {shown(error['input'])})"
+        f"must be at most {_bound(error['ctx']['le'])} (got {shown(error['input'])})"
     ),
     "less_than": lambda error: (
-        f"must be less than {error['ctx']['lt']} (got {shown(error['input'])})"
+        f"must be less than {_bound(error['ctx']['lt'])} (got {shown(error['input'])})"
     ),
     "too_short": lambda error: "must not be empty",
     "string_too_short": lambda error: "must not be empty",

@@ -21,6 +21,12 @@ class Actor:
     device_id: int | None = None
     # For a counter device: the counter it is wired to.
     counter_id: int | None = None
+    # Where the change came from, for the log: "api" (a person's REST call), "device" (a
+    # kiosk, display or counter agent), "cli" (the hallq command on the server), "server"
+    # (the server by itself, e.g. expiring old device commands).
+    source: str = "api"
+    # Who, when neither a user nor a device: the system account that ran the hallq command.
+    name: str | None = None
 
     @property
     def is_staff(self) -> bool:
@@ -76,6 +82,8 @@ class TicketIssued:
     ticket: TicketState
     # The device that asked (a kiosk prints it), if any.
     device_id: int | None = None
+    # Its place in the queue when issued (1 = next).
+    position: int | None = None
 
 
 @dataclass(frozen=True)
@@ -90,7 +98,7 @@ class TicketCalled:
 @dataclass(frozen=True)
 class TicketUpdated:
     ticket: TicketState
-    move: str  # start | finish | no_show | requeue | transfer | cancel
+    move: str  # start | finish | no_show | requeue | transfer | cancel | release | reinstate
     detail: dict[str, Any] = field(default_factory=dict)
 
 
@@ -119,6 +127,40 @@ class RatingStored:
 
 
 @dataclass(frozen=True)
+class DeviceCommandQueued:
+    """A command to one device was stored (``device_commands``): send it after the commit.
+
+    ``payload`` is what the device gets besides the command's id; None for a print job,
+    whose payload is rendered when it is sent (it needs the public URL and the estimate).
+    """
+
+    command_id: int
+    device_id: int
+    kind: str
+    ticket_id: int | None = None
+    payload: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class DeviceReported:
+    """An agent reported its device's state (paper out, pad offline...)."""
+
+    device_id: int
+    name: str
+    kind: str
+    status: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class CredentialsEnded:
+    """Tokens stopped working: a user disabled, given another role or password, signed out,
+    or a device revoked or given a new token. Their open sockets are closed at once."""
+
+    user_id: int | None = None
+    device_id: int | None = None
+
+
+@dataclass(frozen=True)
 class HallChanged:
     """The hall file was loaded again (``hallq init``): screens reload services and windows."""
 
@@ -133,4 +175,7 @@ DomainEvent = (
     | QueueChanged
     | RatingStored
     | HallChanged
+    | DeviceCommandQueued
+    | DeviceReported
+    | CredentialsEnded
 )

@@ -19,6 +19,16 @@ class HallRules:
     no_show_after_recalls: int = 2
     service_time_window: int = 20
     default_service_minutes: float = 5.0
+    # A no-show may be reinstated within this many minutes, rejoining with this many
+    # tickets ahead of it in its queue.
+    reinstate_within_minutes: int = 30
+    reinstate_places: int = 3
+    # The green channel's fairness bound K (call_next).
+    max_priority_in_a_row: int = 3
+    # Seconds a command to a device is kept for redelivery before it expires.
+    print_job_max_age: int = 600
+    rating_request_max_age: int = 180
+    sign_text_max_age: int = 43200
 
 
 @dataclass(frozen=True)
@@ -32,6 +42,8 @@ class HallContext:
     rules: HallRules
     demo: bool = False
     loaded_at: dt.datetime | None = None  # when `hallq init` last loaded the hall file
+    # The address customers' phones reach (the hall file's [hall] public_url), if stated.
+    public_url: str | None = None
     # Services as loaded with this context (queue.lookups.service_of): the hall file's
     # settings, read once per context instead of on every press. A reloaded hall file
     # comes with a new context.
@@ -60,6 +72,8 @@ class HallContext:
 
 def hall_context(row: Hall) -> HallContext:
     rules = row.rules or {}
+    ages = rules.get("device_commands") or {}
+    defaults = HallRules()
     return HallContext(
         id=row.id,
         code=row.code,
@@ -71,9 +85,22 @@ def hall_context(row: Hall) -> HallContext:
             no_show_after_recalls=int(rules.get("no_show_after_recalls", 2)),
             service_time_window=int(rules.get("service_time_window", 20)),
             default_service_minutes=float(rules.get("default_service_minutes", 5.0)),
+            reinstate_within_minutes=int(
+                rules.get("reinstate_within_minutes", defaults.reinstate_within_minutes)
+            ),
+            reinstate_places=int(rules.get("reinstate_places", defaults.reinstate_places)),
+            max_priority_in_a_row=int(
+                rules.get("max_priority_in_a_row", defaults.max_priority_in_a_row)
+            ),
+            print_job_max_age=int(ages.get("print_job_max_age", defaults.print_job_max_age)),
+            rating_request_max_age=int(
+                ages.get("rating_request_max_age", defaults.rating_request_max_age)
+            ),
+            sign_text_max_age=int(ages.get("sign_text_max_age", defaults.sign_text_max_age)),
         ),
         demo=bool(row.demo),
         loaded_at=row.loaded_at,
+        public_url=(row.config or {}).get("public_url"),
     )
 
 

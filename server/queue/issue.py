@@ -10,9 +10,17 @@ from dataclasses import dataclass, field
 from sqlalchemy import bindparam, func, or_, select, text
 from sqlalchemy.orm import Session
 
-from hallq.server.queue import issue_record, lookups, rules
+from hallq.server import wire
+from hallq.server.queue import device_commands, issue_record, lookups, rules
 from hallq.server.queue.errors import N_, Conflict, Forbidden, Invalid
-from hallq.server.queue.events import Actor, DomainEvent, QueueChanged, TicketIssued, TicketState
+from hallq.server.queue.events import (
+    Actor,
+    DeviceCommandQueued,
+    DomainEvent,
+    QueueChanged,
+    TicketIssued,
+    TicketState,
+)
 from hallq.server.queue.hall import HallContext
 from hallq.server.queue.issue_record import NewTicket
 from hallq.server.tables import IDEMPOTENCY_KEYS, SERVICES, TICKETS
@@ -106,6 +114,8 @@ def issue_ticket(
     day = hall.business_day(now)
     token = secrets.token_urlsafe(16)
     rank = rules.CLASS_RANK[priority]
+    # A kiosk's ticket is printed there: its print job is stored with the ticket.
+    prints = actor.role == "kiosk" and actor.device_id is not None
     done = issue_record.record(
         session,
         actor,
@@ -123,6 +133,10 @@ def issue_ticket(
             if idempotency is None
             else (idempotency.caller, idempotency.key, idempotency.fingerprint),
             daily_cap=service.daily_cap,
+            print_device_id=actor.device_id if prints else None,
+            print_expires_at=now + device_commands.max_age(hall, wire.PRINT_JOB)
+            if prints
+            else None,
         ),
     )
     if done is None:
@@ -165,8 +179,20 @@ def issue_ticket(
         waiting=waiting,
         documents=service.documents,
         events=[
-            TicketIssued(ticket, device_id=actor.device_id),
+            TicketIssued(ticket, device_id=actor.device_id, position=position),
             QueueChanged(frozenset({service.id})),
+            *(
+                [
+                    DeviceCommandQueued(
+                        command_id=done.print_job_id,
+                        device_id=actor.device_id,
+                        kind=wire.PRINT_JOB,
+                        ticket_id=ticket_id,
+                    )
+                ]
+                if done.print_job_id is not None and actor.device_id is not None
+                else []
+            ),
         ],
     )
 
@@ -189,6 +215,12 @@ def _check_request(
         raise Invalid(
             "appointment_required",
             N_("An appointment ticket needs the booking reference."),
+        )
+    if priority == rules.APPOINTMENT and not actor.is_staff:
+        # A kiosk's word is not enough: appointments are checked in against the bookings.
+        raise Forbidden(
+            "appointment_by_staff",
+            N_("Appointment tickets are given by staff, or at check-in with a booking code."),
         )
     if language is not None and language not in hall.languages:
         raise Invalid(

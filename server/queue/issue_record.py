@@ -1,5 +1,5 @@
-"""Writing an issued ticket: its number, the ticket, the queue's count, the log row and the
-idempotency record, in the caller's transaction.
+"""Writing an issued ticket: its number, the ticket, the queue's count, the log row, the
+idempotency record and the kiosk's print job, in the caller's transaction.
 
 SQLite runs these as separate statements inside its single writer transaction, where a
 statement costs microseconds. On PostgreSQL the same work is one statement (a CTE), run in
@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from hallq.server.queue import ledger, lookups, numbering, rules
 from hallq.server.queue.events import Actor
-from hallq.server.tables import IDEMPOTENCY_KEYS, TICKETS
+from hallq.server.tables import DEVICE_COMMANDS, IDEMPOTENCY_KEYS, TICKETS
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,9 @@ class NewTicket:
     # Idempotency record: (caller, key, fingerprint), or None.
     idempotency: tuple[str, str, str] | None = None
     daily_cap: int | None = None
+    # The kiosk that prints the ticket: its print job is stored with the ticket.
+    print_device_id: int | None = None
+    print_expires_at: dt.datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -45,10 +48,12 @@ class Recorded:
     seq: int
     number: str
     waiting: int  # the service's waiting count, this ticket included
+    print_job_id: int | None = None
 
 
 _INSERT_TICKET = insert(TICKETS).returning(TICKETS.c.id)
 _INSERT_KEY = insert(IDEMPOTENCY_KEYS)
+_INSERT_PRINT_JOB = insert(DEVICE_COMMANDS).returning(DEVICE_COMMANDS.c.id)
 
 _POSTGRES = text(
     """
@@ -76,8 +81,10 @@ WITH n AS (
     WHERE id = :service_id AND EXISTS (SELECT 1 FROM t)  -- nothing when the cap refused it
     RETURNING waiting
 ), e AS (
-    INSERT INTO events (hall_id, at, kind, ticket_id, leg, service_id, user_id, device_id, payload)
+    INSERT INTO events (hall_id, at, kind, ticket_id, leg, service_id, user_id, device_id, source,
+                        payload)
     SELECT :hall_id, :now, 'ticket.issued', t.id, 1, :service_id, :user_id, :device_id,
+           CAST(:source AS varchar),
            json_build_object('number', t.number, 'priority', CAST(:priority AS varchar),
                              'language', CAST(:language AS varchar),
                              'appointment', CAST(:appointment AS varchar),
@@ -87,8 +94,16 @@ WITH n AS (
     INSERT INTO idempotency_keys (caller, key, fingerprint, ticket_id, created_at)
     SELECT CAST(:caller AS varchar), CAST(:key AS varchar), CAST(:fingerprint AS varchar), t.id, :now
     FROM t WHERE CAST(:key AS varchar) IS NOT NULL
+), j AS (
+    -- The kiosk's print job, stored with the ticket (see queue/device_commands.py).
+    INSERT INTO device_commands (hall_id, device_id, kind, ticket_id, payload, status, created_at,
+                                 expires_at)
+    SELECT :hall_id, CAST(:print_device_id AS integer), 'print.job', t.id, '{}', 'pending', :now,
+           CAST(:print_expires_at AS timestamptz)
+    FROM t WHERE CAST(:print_device_id AS integer) IS NOT NULL
+    RETURNING id
 )
-SELECT t.id, t.seq, t.number, w.waiting FROM t, w
+SELECT t.id, t.seq, t.number, w.waiting, (SELECT id FROM j) AS print_job_id FROM t, w
 """
 )
 
@@ -123,11 +138,20 @@ def _record_in_one_statement(session: Session, actor: Actor, new: NewTicket) -> 
             "key": key,
             "fingerprint": fingerprint,
             "cap": new.daily_cap,
+            "source": actor.source,
+            "print_device_id": new.print_device_id,
+            "print_expires_at": new.print_expires_at,
         },
     ).one_or_none()
     if row is None:  # the counter was not bumped: the cap is reached
         return None
-    return Recorded(ticket_id=row.id, seq=row.seq, number=row.number, waiting=row.waiting)
+    return Recorded(
+        ticket_id=row.id,
+        seq=row.seq,
+        number=row.number,
+        waiting=row.waiting,
+        print_job_id=row.print_job_id,
+    )
 
 
 def _record_step_by_step(session: Session, actor: Actor, new: NewTicket) -> Recorded | None:
@@ -182,4 +206,21 @@ def _record_step_by_step(session: Session, actor: Actor, new: NewTicket) -> Reco
                 "created_at": new.now,
             },
         )
-    return Recorded(ticket_id=ticket_id, seq=seq, number=number, waiting=waiting)
+    print_job_id = None
+    if new.print_device_id is not None:
+        print_job_id = session.execute(
+            _INSERT_PRINT_JOB,
+            {
+                "hall_id": new.hall_id,
+                "device_id": new.print_device_id,
+                "kind": "print.job",
+                "ticket_id": ticket_id,
+                "payload": {},
+                "status": "pending",
+                "created_at": new.now,
+                "expires_at": new.print_expires_at,
+            },
+        ).scalar_one()
+    return Recorded(
+        ticket_id=ticket_id, seq=seq, number=number, waiting=waiting, print_job_id=print_job_id
+    )

@@ -32,6 +32,8 @@ def append(
     ``user_id`` overrides the actor's user, for actions a counter's keypad makes on
     behalf of the clerk who holds the window.
     """
+    if actor.name is not None:
+        payload.setdefault("by", actor.name)
     session.execute(
         _INSERT,
         {
@@ -44,6 +46,7 @@ def append(
             "counter_id": counter_id,
             "user_id": user_id if user_id is not None else actor.user_id,
             "device_id": actor.device_id,
+            "source": actor.source,
             "payload": payload,
         },
     )

@@ -164,6 +164,8 @@ class CounterRow:
     last_ticket_id: int | None
     pause_reason: str | None
     state_since: dt.datetime | None
+    # Green-channel tickets called in a row at this window (call_next's fairness bound).
+    priority_streak: int = 0
 
     def tiers(self) -> list[list[tuple[str, float]]]:
         """The work profile: [[(service code, weight), ...], ...], first tier first."""
@@ -191,6 +193,7 @@ _COUNTERS = (
         _C.last_ticket_id,
         _C.pause_reason,
         _C.state_since,
+        _C.priority_streak,
     )
     .join(ZONES, ZONES.c.id == _C.zone_id)
     .outerjoin(_CLERK, _CLERK.c.id == _C.clerk_id)
@@ -220,6 +223,7 @@ def _counter_row(row: Any) -> CounterRow:
         last_ticket_id=row.last_ticket_id,
         pause_reason=row.pause_reason,
         state_since=row.state_since,
+        priority_streak=row.priority_streak,
     )
 
 

@@ -1,15 +1,16 @@
 """What a window does with its current ticket: recall, start, finish, no-show, requeue,
-transfer; and cancelling a waiting ticket. Each move is checked against the design's
-state machine (``rules.check_move``) and logged in the same transaction.
+transfer; cancelling a waiting ticket, and bringing back a no-show. Each move is checked
+against the design's state machine (``rules.check_move``) and logged in the same transaction.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.orm import Session
 
 from hallq.server.models import Counter, Ticket
@@ -26,7 +27,8 @@ from hallq.server.queue.events import (
 )
 from hallq.server.queue.hall import HallContext
 from hallq.server.queue.lookups import CounterRow
-from hallq.server.queue.windows import guard
+from hallq.server.queue.windows import CLOSED, guard
+from hallq.server.tables import TICKETS
 
 MAX_NOTE = 500
 
@@ -249,6 +251,13 @@ def transfer(
                 counter=number,
             )
         target = lookups.counter_by_number(session, hall.id, to_counter)
+        if target.state == CLOSED:
+            # No one there to call it: it would wait for a window that may not open today.
+            raise Conflict(
+                "transfer_to_closed_window",
+                N_("Window %(counter)s is closed: transfer to an open or paused window."),
+                counter=to_counter,
+            )
         target_counter_id = target.id
     lookups.lock_service_queues(session, {at.ticket.service_id, service_id})
 
@@ -271,7 +280,9 @@ def transfer(
         )
     )
     lookups.adjust_waiting(session, service_id, +1)
-    _leave_window(session, at, served=at.ticket.status == rules.SERVING)
+    # Not "served": the leg goes on elsewhere, and this window may not rate it (a rating
+    # belongs to the leg its window finished).
+    _leave_window(session, at, served=False)
     _log(
         session,
         actor,
@@ -349,3 +360,127 @@ def cancel(
     return MoveResult(
         ticket, [TicketUpdated(ticket, "cancel"), QueueChanged(frozenset({row.service_id}))]
     )
+
+
+_T = TICKETS.c
+# A service queue's waiting tickets by class; literal predicates, so both databases use the
+# partial queue index.
+_QUEUE = text("status = 'waiting' AND target_counter_id IS NULL")
+_HIGHER_CLASSES = (
+    select(func.count())
+    .select_from(TICKETS)
+    .where(_T.service_id == bindparam("service_id"), _T.class_rank < bindparam("rank"), _QUEUE)
+)
+_SAME_CLASS = (
+    select(_T.queued_at, _T.id)
+    .where(_T.service_id == bindparam("service_id"), _T.class_rank == bindparam("rank"), _QUEUE)
+    .order_by(_T.queued_at, _T.id)
+)
+
+
+def reinstate(
+    session: Session, hall: HallContext, actor: Actor, ticket_id: int, now: dt.datetime
+) -> MoveResult:
+    """A customer marked no-show came back: within the hall's grace time, the ticket rejoins
+    its service's queue as a new leg, ``reinstate_places`` tickets from the head of its class
+    (``rules.reinstate_placement``)."""
+    if not actor.is_staff:
+        raise Forbidden("staff_only", N_("Only staff can bring back a no-show."))
+    row = lookups.ticket_row(session, hall.id, ticket_id)
+    lookups.lock_service_queues(session, [row.service_id])
+    row = lookups.ticket_row(session, hall.id, ticket_id, lock=True)
+    status = rules.check_move("reinstate", row.status, row.number)
+    _check_grace(hall, row.number, row.ended_at or now, now)
+
+    # The whole class is read: a queue holds at most a day's tickets, and reinstating is rare.
+    params = {"service_id": row.service_id, "rank": row.class_rank}
+    higher = session.execute(_HIGHER_CLASSES, params).scalar_one()
+    same_class: Sequence[tuple[dt.datetime, int]] = [
+        (r.queued_at, r.id) for r in session.execute(_SAME_CLASS, params)
+    ]
+    place = rules.reinstate_placement(
+        ticket_id=row.id,
+        higher=higher,
+        same_class=same_class,
+        places=hall.rules.reinstate_places,
+        now=now,
+    )
+    leg = row.leg + 1
+    session.execute(
+        update(Ticket)
+        .where(Ticket.id == row.id)
+        .values(
+            status=status,
+            leg=leg,
+            target_counter_id=None,
+            queued_at=place.queued_at,
+            counter_id=None,
+            clerk_id=None,
+            called_at=None,
+            call_count=0,
+            started_at=None,
+            ended_at=None,
+            explanation=None,
+        )
+    )
+    lookups.adjust_waiting(session, row.service_id, +1)
+    ledger.append(
+        session,
+        actor,
+        "ticket.reinstated",
+        now,
+        ticket_id=row.id,
+        leg=row.leg,
+        service_id=row.service_id,
+        number=row.number,
+        from_leg=row.leg,
+        to_leg=leg,
+        places=place.ahead,
+        places_wanted=hall.rules.reinstate_places,
+        no_show_at=row.ended_at.isoformat() if row.ended_at else None,
+        no_show_counter=row.counter_number,
+    )
+    # The new leg begins, as after a transfer: its own leg number for the reports.
+    ledger.append(
+        session,
+        actor,
+        "ticket.queued",
+        now,
+        ticket_id=row.id,
+        leg=leg,
+        service_id=row.service_id,
+        number=row.number,
+        to_counter=None,
+        priority=row.priority,
+        language=row.language,
+        reinstated=True,
+    )
+    ticket = lookups.ticket_state(session, hall.id, row.id)
+    return MoveResult(
+        ticket,
+        [
+            TicketUpdated(ticket, "reinstate", {"places": place.ahead, "leg": leg}),
+            QueueChanged(frozenset({row.service_id})),
+        ],
+    )
+
+
+def _check_grace(hall: HallContext, number: str, no_show_at: dt.datetime, now: dt.datetime) -> None:
+    """A no-show comes back within the hall's grace time, and on the business day it had."""
+    until = no_show_at + dt.timedelta(minutes=hall.rules.reinstate_within_minutes)
+    next_day = dt.datetime.combine(
+        hall.business_day(no_show_at) + dt.timedelta(days=1), dt.time(), tzinfo=hall.tz
+    )
+    until = min(until, next_day)
+    if now > until or hall.rules.reinstate_within_minutes == 0:
+        raise Conflict(
+            "reinstate_too_late",
+            N_(
+                "Ticket %(number)s became a no-show at %(since)s: it could be brought back "
+                "only until %(until)s."
+            ),
+            number=number,
+            since=hall.local(no_show_at).strftime("%H:%M"),
+            until=hall.local(until).strftime("%H:%M"),
+            until_at=until.isoformat(),
+        )

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from hallq.server import wire
 from hallq.server.models import FollowUp, Rating, Ticket
-from hallq.server.queue import ledger, lookups, rules
+from hallq.server.queue import device_commands, ledger, lookups, rules
 from hallq.server.queue.errors import N_, STATUS_TERMS, Conflict, Forbidden, Invalid, NotFound
-from hallq.server.queue.events import Actor, RatingStored
+from hallq.server.queue.events import Actor, DomainEvent, RatingStored
+from hallq.server.queue.hall import HallContext
 
 SCORES = range(1, 6)  # 5 very satisfied … 1 very dissatisfied
 FOLLOW_UP_BELOW = 3  # a score under this opens a follow-up case
@@ -35,10 +38,43 @@ def find_ticket_id(session: Session, hall_id: int, ticket: int | str, business_d
     return found
 
 
+@dataclass(frozen=True)
+class Rated:
+    stored: RatingStored
+    events: list[DomainEvent]
+
+
+def rate_from_pad(
+    session: Session,
+    hall: HallContext,
+    actor: Actor,
+    ticket_id: int,
+    score: int,
+    now: dt.datetime,
+    request_id: int | None = None,
+) -> Rated:
+    """Store the pad's rating, and end the rating request it answers (by its id, or any
+    open request of this device for the ticket)."""
+    stored = rate(session, hall.id, actor, ticket_id, score, now)
+    device_commands.end_pending(
+        session,
+        actor,
+        now,
+        device_commands.DONE,
+        kind=wire.RATING_REQUEST,
+        device_ids=[actor.device_id] if actor.device_id is not None else None,
+        ticket_id=ticket_id,
+        outcome={"score": score, "request": request_id},
+    )
+    return Rated(stored, [stored])
+
+
 def rate(
     session: Session, hall_id: int, actor: Actor, ticket_id: int, score: int, now: dt.datetime
 ) -> RatingStored:
-    if score not in SCORES:
+    """A rating of the leg served at the rating pad's window: the ticket it serves now, or
+    the one it finished last (not one it transferred away), with that leg's clerk."""
+    if isinstance(score, bool) or score not in SCORES:
         raise Invalid("bad_score", N_("A rating is a whole number from 1 to 5."))
     if actor.role != "counter" or actor.counter_id is None:
         raise Forbidden("counter_device_only", N_("Ratings come from the pad at the window."))

@@ -10,10 +10,14 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
+from hallq.server import auth_cache
+from hallq.server.admin import devices, users
 from hallq.server.auth import LOGIN_LIFETIME
-from hallq.server.auth_cache import revoking
 from hallq.server.cli import main as hallq_cli
-from hallq.server.models import Device, User
+from hallq.server.commands import CommandPath, NoRealtime
+from hallq.server.db import Database
+from hallq.server.models import Device
+from hallq.server.queue.events import Actor
 from tests.api.conftest import BASE, Api, assert_error
 from tests.support.hall import PASSWORD
 
@@ -208,21 +212,31 @@ def test_disabled_user_is_refused_at_once(api: Api, hall) -> None:
     assert api.service("vehicle-transfer")["waiting"] == 1
 
 
-def test_user_disabled_in_the_database_is_refused(api: Api, hall) -> None:
-    database = api.client.application.extensions["hallq"].db
+def _other_process(database) -> CommandPath:
+    """The command path of another process (the hallq command, another server): no hub of
+    this server's; the revocation reaches it through the announcement alone."""
+    return CommandPath(database, NoRealtime())
+
+
+def test_user_disabled_by_another_process_is_refused(api: Api, hall) -> None:
+    database = Database(hall.url)
     assert api.get("/counters", "clerk6").status_code == 200
-    # Every HallQ tool that revokes does it this way; the servers' cache then forgets.
-    with revoking(database) as session:
-        session.scalar(select(User).where(User.username == "clerk6")).active = False
+    actor = Actor(hall_id=hall.context.id, role="cli", source="cli")
+    _other_process(database).run(
+        hall.context, actor, BASE, lambda s: users.disable_user(s, actor, "clerk6", BASE)
+    )
+    database.dispose()
     assert_error(api.get("/counters", "clerk6"), 401, "bad_token")
 
 
-def test_device_revoked_in_the_database_is_refused(api: Api, hall) -> None:
-    database = api.client.application.extensions["hallq"].db
+def test_device_revoked_by_another_process_is_refused(api: Api, hall) -> None:
+    database = Database(hall.url)
     assert api.get("/state", "display-c").status_code == 200
-    with revoking(database) as session:
-        device = session.scalar(select(Device).where(Device.name == "display-c"))
-        device.token_hash, device.revoked_at = None, BASE
+    actor = Actor(hall_id=hall.context.id, role="cli", source="cli")
+    _other_process(database).run(
+        hall.context, actor, BASE, lambda s: devices.revoke(s, actor, "display-c", BASE)
+    )
+    database.dispose()
     assert_error(api.get("/state", "display-c"), 401, "bad_token")
 
 
@@ -233,8 +247,7 @@ def test_callers_are_remembered_for_a_few_seconds_until_a_revocation(api: Api, h
         session.scalar(select(Device).where(Device.name == "display-b")).token_hash = None
     # Changed behind HallQ's back: the cached caller still stands (no query per request)...
     assert api.get("/state", "display-b").status_code == 200
-    with revoking(database):
-        pass
+    auth_cache.announce_after_commit(database)
     # ...until a revocation is stamped, which takes effect at once.
     assert_error(api.get("/state", "display-b"), 401, "bad_token")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 from tests.api.conftest import BASE, Api
 
@@ -27,11 +28,15 @@ def test_services(api: Api, hall) -> None:
         assert service["daily_cap"] is None
         assert (service["waiting"], service["issued_today"]) == (0, 0)
         assert service["open_windows"] == 0
-        assert service["eta_minutes"] is None
+        # Still an estimate for the first ticket: the hall file's typical time over the
+        # windows whose profile serves the service.
+        config = hall.config.service(service["code"])
+        serving = sum(config.code in c.service_codes for c in hall.config.counters)
+        assert service["eta_minutes"] == math.ceil(config.typical_minutes / serving)
 
 
 def test_services_follow_the_queues(api: Api, hall) -> None:
-    minutes = hall.context.rules.default_service_minutes
+    minutes = hall.config.service("consultation").typical_minutes  # none measured today
     api.open(9)  # serves every service
     api.open(7)  # consultation and pick-up
     for _ in range(3):
@@ -46,7 +51,9 @@ def test_services_follow_the_queues(api: Api, hall) -> None:
     assert (equity["waiting"], equity["open_windows"]) == (1, 1)
     api.ok(api.act(9, "pause", json={"reason": "break"}))
     assert api.service("equity-transfer")["open_windows"] == 0  # a paused window calls no one
-    assert api.service("equity-transfer")["eta_minutes"] is None
+    # None open: the estimate counts the 4 windows that serve it (4, 5, 6 and 9).
+    equity = hall.config.service("equity-transfer").typical_minutes
+    assert api.service("equity-transfer")["eta_minutes"] == math.ceil(2 * equity / 4)
 
 
 def test_state_snapshot(api: Api, hall, clock) -> None:

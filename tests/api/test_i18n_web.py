@@ -1,9 +1,8 @@
 """The Flask side of i18n: the request's language, templates, /i18n/<lang>.json and i18n.js."""
 
 import importlib.resources
-import json
-import shutil
-import subprocess
+import time
+from urllib.parse import urlsplit
 
 import pytest
 from flask import Flask, jsonify, render_template_string
@@ -200,41 +199,37 @@ def test_i18n_js_is_served(client):
     assert b"HallQI18n" in response.data
 
 
-# Runs i18n.js in Node against a stub DOM and a fetch that answers from the real endpoint's
-# bodies; prints what a page would see.
-NODE_HARNESS = r"""
-const vm = require("vm");
-const input = JSON.parse(require("fs").readFileSync(0, "utf8"));
-const requested = [];
-const pending = [];
-function element(attrs) {
-  return {
-    attrs: Object.assign({}, attrs), textContent: "",
-    getAttribute(name) { return name in this.attrs ? this.attrs[name] : null; },
-    setAttribute(name, value) { this.attrs[name] = String(value); },
+# i18n.js in Chromium, on a page of a made-up hall behind a path prefix: every request to it
+# is answered by this module's app (the real /static/js/i18n.js and /i18n/<lang>.json).
+HALL = "http://hall.example"
+HARNESS_PAGE = """<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><script src="/prefix/static/js/i18n.js?v=1"></script></head>
+<body>
+<h1 id="title" data-i18n="Now serving">Now serving</h1>
+<span id="window3" data-i18n="Window %(number)s" data-i18n-params='{"number": 3}'></span>
+<input id="field" data-i18n-attr="placeholder:Username; title:Password">
+</body>
+</html>
+"""
+
+# Run in the page. fetch holds each answer until the script lets it through, so that two taps
+# in a row can be answered in the wrong order; returns what a page would see.
+HARNESS = r"""
+async () => {
+  const I = window.HallQI18n;
+  const realFetch = window.fetch.bind(window);
+  const requested = [];
+  const pending = [];
+  window.fetch = (url, init) => {
+    requested.push(url);
+    return new Promise((resolve, reject) => {
+      pending.push(() => realFetch(url, init).then(resolve, reject));
+    });
   };
-}
-const title = element({"data-i18n": "Now serving"});
-const window3 = element({"data-i18n": "Window %(number)s", "data-i18n-params": '{"number": 3}'});
-const field = element({"data-i18n-attr": "placeholder:Username; title:Password"});
-const document = {
-  documentElement: {lang: "en"},
-  currentScript: {src: "http://hall.example/prefix/static/js/i18n.js?v=1"},
-  cookie: "",
-  querySelectorAll() { return [title, window3, field]; },
-};
-function fetch(url) {
-  requested.push(url);
-  const lang = decodeURIComponent(url.split("/i18n/")[1].replace(/\.json$/, ""));
-  const body = input.bodies[lang];
-  return new Promise((resolve) => pending.push(() => resolve({
-    ok: Boolean(body), status: body ? 200 : 404, json: async () => body,
-  })));
-}
-const window = {document, fetch};
-vm.runInNewContext(input.source, {window, document, fetch});
-const I = window.HallQI18n;
-(async () => {
+  const title = document.getElementById("title");
+  const window3 = document.getElementById("window3");
+  const field = document.getElementById("field");
   const out = {before: I.t("Waiting"), initial: I.language};
   // Two taps in a row; the first answer arrives last and must not win.
   const first = I.load("en"), second = I.load("zh-Hans");
@@ -248,31 +243,42 @@ const I = window.HallQI18n;
   out.noParams = I.t("100%%");
   I.apply(document);
   out.applied = [title.textContent, window3.textContent];
-  out.applied.push(field.attrs.placeholder, field.attrs.title);
+  out.applied.push(field.getAttribute("placeholder"), field.getAttribute("title"));
   const failed = I.load("fr"); pending[2]();
   try { await failed; out.failed = false; } catch (err) { out.failed = true; }
   out.afterFailure = I.language;
   I.remember("zh-Hant");
   out.cookie = document.cookie;
   out.requested = requested;
-  console.log(JSON.stringify(out));
-})().catch((err) => { console.error(err); process.exit(1); });
+  return out;
+}
 """
 
 
-@pytest.mark.skipif(shutil.which("node") is None, reason="needs Node.js")
-def test_i18n_js_in_a_stub_browser(client):
-    bodies = {lang: client.get(f"/i18n/{lang}.json").get_json() for lang in catalogs.LANGUAGES}
-    source = client.get("/static/js/i18n.js").get_data(as_text=True)
-    run = subprocess.run(
-        ["node", "-e", NODE_HARNESS],
-        input=json.dumps({"source": source, "bodies": bodies}),
-        capture_output=True,
-        text=True,
-        timeout=10,
-    )
-    assert run.returncode == 0, run.stderr
-    out = json.loads(run.stdout)
+@pytest.mark.browser
+def test_i18n_js_in_the_browser(client, page):
+    def answer(route):
+        url = urlsplit(route.request.url)
+        path = url.path.removeprefix("/prefix")
+        if path == "/harness":
+            route.fulfill(status=200, content_type="text/html; charset=utf-8", body=HARNESS_PAGE)
+            return
+        response = client.get(path, query_string=url.query)
+        try:
+            route.fulfill(
+                status=response.status_code,
+                content_type=response.headers.get("Content-Type"),
+                body=response.get_data(),
+            )
+        finally:
+            response.close()
+
+    uncaught: list[str] = []
+    page.on("pageerror", lambda exc: uncaught.append(str(exc)))
+    page.route(f"{HALL}/**", answer)
+    page.goto(f"{HALL}/prefix/harness")
+    out = page.evaluate(HARNESS)
+
     assert out["before"] == "Waiting"  # nothing loaded: the msgid
     assert out["initial"] == "en"  # from <html lang>
     assert out["requested"][:2] == [
@@ -289,4 +295,9 @@ def test_i18n_js_in_a_stub_browser(client):
     assert out["applied"] == ["正在办理", "3 号窗口", "用户名", "密码"]
     assert out["failed"] is True
     assert out["afterFailure"] == "zh-Hans"  # a failed load keeps the catalog it had
-    assert out["cookie"].startswith("hallq_lang=zh-Hant;")
+    assert out["cookie"] == "hallq_lang=zh-Hant"
+    [cookie] = page.context.cookies(HALL)
+    assert (cookie["name"], cookie["value"], cookie["path"]) == ("hallq_lang", "zh-Hant", "/")
+    assert cookie["sameSite"] == "Lax"
+    assert abs(cookie["expires"] - (time.time() + 31_536_000)) < 3600  # a year
+    assert not uncaught, uncaught

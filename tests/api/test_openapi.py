@@ -32,9 +32,11 @@ CONTRACT = [
     ("post", "/api/v1/counters/{n}/open"),
     ("post", "/api/v1/counters/{n}/close"),
     ("post", "/api/v1/auth/login"),
+    ("post", "/api/v1/counters/{n}/call"),
+    ("post", "/api/v1/tickets/{ticket_id}/cancel"),
+    ("post", "/api/v1/tickets/{ticket_id}/reinstate"),
 ]
 EXTRA = [
-    ("post", "/api/v1/tickets/{ticket_id}/cancel"),
     ("post", "/api/v1/auth/logout"),
     ("get", "/api/v1/auth/me"),
 ]

@@ -179,7 +179,9 @@ def test_call_order_through_the_api(api: Api, clock) -> None:
     clock.advance(60)
     pickup = api.issue("certificate-pickup")  # tier 1, target 10 min: issued later
     clock.advance(60)
-    booked = api.issue("vehicle-transfer", priority="appointment", appointment="BK-1")  # tier 2
+    booked = api.issue(
+        "vehicle-transfer", "clerk4", priority="appointment", appointment="BK-1"
+    )  # tier 2
     clock.advance(60)
     green = api.issue("equity-transfer", "clerk4", priority="priority")  # tier 2, weight 0.5
     clock.advance(60)
@@ -403,7 +405,7 @@ def test_transfer_to_a_window_is_called_there_first(api: Api, clock) -> None:
     ticket = api.issue("property-transfer")
     api.call(1)
     # Window 7 has a booked customer waiting, who would come before any walk-in.
-    ahead = api.issue("consultation", priority="appointment", appointment="BK-2")
+    ahead = api.issue("consultation", "supervisor", priority="appointment", appointment="BK-2")
     clock.advance(60)
     response = api.act(1, "transfer", json={"counter": 7})
     assert response.status_code == 200

@@ -28,9 +28,11 @@ from typing import Any
 import pytest
 import requests
 import socketio
+from sqlalchemy import select
 
-from hallq.server.auth import login
+from hallq.server.auth import LOGIN_LIFETIME, USER_PREFIX, new_token, token_hash
 from hallq.server.db import Database
+from hallq.server.models import LoginToken, User
 from tests.support.hall import PASSWORD, Hall, build_hall
 from tests.support.server import ServerProcess, hallq_argv
 
@@ -68,9 +70,19 @@ def login_token(url: str, username: str) -> str:
     database = Database(url)
     try:
         with database.writing() as session:
-            made = login(session, username, PASSWORD, dt.datetime.now(dt.UTC))
-            assert made is not None, f"cannot sign in {username}"
-            return made[0]
+            user_id = session.scalar(select(User.id).where(User.username == username))
+            assert user_id is not None, f"no user {username}"
+            token = new_token(USER_PREFIX)
+            now = dt.datetime.now(dt.UTC)
+            session.add(
+                LoginToken(
+                    user_id=user_id,
+                    token_hash=token_hash(token),
+                    created_at=now,
+                    expires_at=now + LOGIN_LIFETIME,
+                )
+            )
+            return token
     finally:
         database.dispose()
 

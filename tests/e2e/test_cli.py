@@ -16,7 +16,7 @@ import requests
 from hallq.server.hall_file import sample_hall_path
 from tests.e2e.conftest import SERVER_START_TIMEOUT, serve_argv
 from tests.support.ports import free_port
-from tests.support.server import CONTRACT_VARIABLES, hallq_argv
+from tests.support.server import CONTRACT_VARIABLES, ServerProcess, hallq_argv
 
 CLI_TIMEOUT = 90.0  # seconds for one command; the machine is shared
 DB_FILE = "hallq.sqlite3"
@@ -169,7 +169,51 @@ def test_users_and_devices_made_by_the_cli_work_on_a_running_server(
     assert kiosk.post("/api/v1/tickets", {"service": "consultation"}).status == 401
 
 
-def test_demo_runs_a_hall_and_stops_everything_on_sigterm(tmp_path, server_factory, api) -> None:
+# --- the demo ----------------------------------------------------------------------------
+
+DEMO_STOP_TIMEOUT = 15.0  # seconds; the server's graceful stop is 3 s
+
+
+def _ppid_and_state(pid: int) -> tuple[int, str] | None:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read()
+    except OSError:
+        return None
+    # pid (comm) state ppid ...; comm may hold spaces and parentheses
+    fields = stat[stat.rindex(b")") + 2 :].split()
+    return int(fields[1]), fields[0].decode()
+
+
+def descendants(pid: int) -> list[int]:
+    """The live processes started by ``pid``, by their children and so on."""
+    children: dict[int, list[int]] = {}
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit() and (found := _ppid_and_state(int(entry.name))) is not None:
+            ppid, state = found
+            if state not in ("Z", "X"):
+                children.setdefault(ppid, []).append(int(entry.name))
+    out, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            out.append(child)
+            todo.append(child)
+    return out
+
+
+def still_alive(pids: list[int], within: float) -> list[int]:
+    """Those of ``pids`` still running (not zombies) after waiting up to ``within`` seconds."""
+    deadline = time.monotonic() + within
+    while True:
+        alive = [pid for pid in pids if (found := _ppid_and_state(pid)) and found[1] not in "ZX"]
+        if not alive or time.monotonic() >= deadline:
+            return alive
+        time.sleep(0.05)
+
+
+def start_demo(tmp_path: Path, server_factory) -> tuple[ServerProcess, str, list[int]]:
+    """``hallq demo`` on a free port (a process group leader, as a shell starts it), ready and
+    past its welcome; returns it, its output so far and the pids of its processes."""
     demo = server_factory(
         hallq_argv("demo", "--port", "{port}"),
         env={"HALLQ_DATA_DIR": str(tmp_path / "demo")},
@@ -177,9 +221,38 @@ def test_demo_runs_a_hall_and_stops_everything_on_sigterm(tmp_path, server_facto
     )
     deadline = time.monotonic() + 20
     while "Logs:" not in demo.log_text() and time.monotonic() < deadline:
-        time.sleep(0.1)
+        time.sleep(0.05)
     text = demo.log_text()
     assert "Logs:" in text, text
+    pids = [demo.pid, *descendants(demo.pid)]
+    # The demo, the server (gunicorn's arbiter) and its worker, at least.
+    assert len(pids) >= 3, f"demo, server and its worker expected: {pids}"
+    # The parts run in process groups of their own: the terminal's Ctrl-C reaches the demo only.
+    for pid in pids[1:]:
+        assert os.getpgid(pid) != demo.pid, f"part {pid} is in the demo's process group"
+    return demo, text, pids
+
+
+def assert_stopped_cleanly(demo: ServerProcess, pids: list[int], how: str) -> None:
+    try:
+        status = demo.proc.wait(timeout=DEMO_STOP_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        pytest.fail(
+            f"the demo did not stop within {DEMO_STOP_TIMEOUT:g} s of {how}:\n{demo.log_tail()}"
+        )
+    output = demo.log_text()
+    assert status == 0, f"exit status {status} after {how}:\n{output}"
+    assert "Demo hall stopped." in output, output
+    for bad in ("unexpectedly", "Traceback", "Aborted"):
+        assert bad not in output, f"{bad!r} after {how}:\n{output}"
+    left = still_alive(pids, within=5)
+    assert not left, f"left running after the demo stopped: {left}"
+    with pytest.raises(requests.ConnectionError):
+        requests.get(f"{demo.url}/healthz", timeout=5)
+
+
+def test_demo_runs_a_hall_and_stops_everything_on_sigterm(tmp_path, server_factory, api) -> None:
+    demo, text, pids = start_demo(tmp_path, server_factory)
     for url in (f"{demo.url}/", f"{demo.url}/api/openapi.json", f"{demo.url}/healthz"):
         assert url in text, f"the demo does not show {url}:\n{text}"
     tokens = dict(re.findall(r"^\s+(kiosk-\d|display-[a-z]|counter-\d)\s+(\S+)$", text, re.M))
@@ -196,20 +269,21 @@ def test_demo_runs_a_hall_and_stops_everything_on_sigterm(tmp_path, server_facto
         client.post("/api/v1/auth/login", {"username": "clerk1", "password": password[1]}).status
         == 200
     )
-    pids = demo.group_pids()
-    assert len(pids) >= 3, f"demo, server and its worker expected: {pids}"
     client.close()
 
     os.kill(demo.pid, signal.SIGTERM)
-    try:
-        status = demo.proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        pytest.fail(f"the demo did not stop within 30 s of SIGTERM:\n{demo.log_tail()}")
-    assert status == 0, demo.log_tail()
-    deadline = time.monotonic() + 5
-    while demo.group_pids() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not demo.group_pids(), f"left running after the demo stopped: {demo.group_pids()}"
-    assert "Demo hall stopped." in demo.log_text()
-    with pytest.raises(requests.ConnectionError):
-        requests.get(f"{demo.url}/healthz", timeout=5)
+    assert_stopped_cleanly(demo, pids, "SIGTERM")
+
+
+def test_demo_stops_cleanly_on_ctrl_c(tmp_path, server_factory) -> None:
+    demo, _text, pids = start_demo(tmp_path, server_factory)
+    # Ctrl-C in a terminal: SIGINT to the whole foreground process group.
+    os.killpg(demo.pid, signal.SIGINT)
+    assert_stopped_cleanly(demo, pids, "Ctrl-C (SIGINT to its process group)")
+
+
+def test_demo_killed_with_kill_9_takes_its_parts_with_it(tmp_path, server_factory) -> None:
+    demo, _text, pids = start_demo(tmp_path, server_factory)
+    demo.kill9()
+    left = still_alive(pids, within=10)
+    assert not left, f"left running after kill -9 of the demo: {left}"

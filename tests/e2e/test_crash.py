@@ -1,8 +1,8 @@
 """kill -9 of the server in the middle of issuing: nothing acknowledged is lost, numbers stay
 distinct and consecutive, and the queue order is the one the design gives.
 
-Eight threads issue tickets over HTTP without pause (kiosks: walk-ins and appointments; a
-clerk: green-channel tickets too) until the gunicorn arbiter gets SIGKILL. Its worker must
+Eight threads issue tickets over HTTP without pause (kiosks: walk-ins; a clerk: appointments
+and green-channel tickets too) until the gunicorn arbiter gets SIGKILL. Its worker must
 go with it (it asks the kernel for SIGKILL when its parent dies). The server then starts
 again on the same database, and every ticket a client got a 201 for is there, waiting, with
 the same number; the stored numbers of each prefix are exactly 1..max; only tickets whose
@@ -89,7 +89,8 @@ class Issuer:
                 roll = rng.random()
                 if self.staff and roll < 0.5:
                     body["priority"] = "priority"
-                elif roll < (0.75 if self.staff else 0.2):
+                elif self.staff and roll < 0.75:
+                    # Staff only: a kiosk's booking reference is checked at check-in.
                     body["priority"] = "appointment"
                     body["appointment"] = f"BK-{self.number}-{n}"
                 if self.stop.is_set():

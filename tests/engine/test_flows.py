@@ -297,7 +297,12 @@ def test_green_channel_and_appointments(hall: Hall, clock: FakeClock) -> None:
         issue(hall, clock, priority="priority")
     with pytest.raises(Invalid, match="appointment_required"):
         issue(hall, clock, priority="appointment")
-    appt = issue(hall, clock, priority="appointment", appointment="BK-2026-001")
+    # A kiosk's word is not enough for an appointment either (check-in checks the booking).
+    with pytest.raises(Forbidden, match="appointment_by_staff"):
+        issue(hall, clock, priority="appointment", appointment="BK-2026-001")
+    appt = issue(
+        hall, clock, priority="appointment", appointment="BK-2026-001", actor=hall.supervisor()
+    )
     green = issue(hall, clock, priority="priority", actor=hall.clerk(1))
     # Each goes ahead of the walk-in issued before it; the green channel ahead of the booking.
     assert (appt.position, green.position) == (1, 1)
@@ -360,13 +365,17 @@ def test_the_event_log_cannot_be_rewritten(hall: Hall, clock: FakeClock) -> None
 def test_estimated_wait_follows_recent_service_times_and_open_windows(
     hall: Hall, clock: FakeClock
 ) -> None:
-    estimator = Estimator(hall.db.reading, ttl=0)
+    estimator = Estimator(hall.db.reading, ttl=0, now=clock)
+    sid = _service_id(hall, PROPERTY)
+    assert hall.config.service(PROPERTY).typical_minutes == 12
     for _ in range(4):
         issue(hall, clock)
-    assert estimator.minutes(hall.context, _service_id(hall, PROPERTY), 3) is None  # no window open
+    # No window open yet: the four windows whose profile serves it (1, 2, 3 and 9) stand for
+    # the staffed hall, and the hall file's typical 12 minutes for the day's service times.
+    assert estimator.minutes(hall.context, sid, 3) == 9  # 3 × 12 ÷ 4
     open_window(hall, clock, 1)
-    # Before any service is measured, the hall's default service time (5 min) is used.
-    assert estimator.minutes(hall.context, _service_id(hall, PROPERTY), 3) == 15
+    # One window open: it alone calls them.
+    assert estimator.minutes(hall.context, sid, 3) == 36
     for minutes in (2, 4):
         call(hall, clock, 1)
         act(hall, clock, moves.start, 1)
@@ -374,9 +383,9 @@ def test_estimated_wait_follows_recent_service_times_and_open_windows(
         act(hall, clock, moves.finish, 1)
     open_window(hall, clock, 2)
     # Mean 3 min, two windows: position 4 → 6 min.
-    assert estimator.minutes(hall.context, _service_id(hall, PROPERTY), 4) == 6
+    assert estimator.minutes(hall.context, sid, 4) == 6
     act(hall, clock, windows.pause_window, 2, "break")
-    assert estimator.minutes(hall.context, _service_id(hall, PROPERTY), 4) == 12
+    assert estimator.minutes(hall.context, sid, 4) == 12
 
 
 def test_idempotency_key_returns_the_first_ticket(hall: Hall, clock: FakeClock) -> None:
@@ -446,11 +455,12 @@ def test_estimates_are_read_once_while_many_ask(hall: Hall, clock: FakeClock) ->
     ticks = iter([0.0, 10.0, 10.0, 10.0, 10.0, 10.0, 10.0])
     estimator = Estimator(slow_reading, ttl=3.0, clock=lambda: next(ticks))
     sid = _service_id(hall, PROPERTY)
-    assert estimator.minutes(hall.context, sid, 1) is None  # first read, at t=0
+    first = estimator.minutes(hall.context, sid, 1)  # first read, at t=0
+    assert first == 3  # 12 typical minutes ÷ the 4 windows that serve it
     refresher = threading.Thread(target=estimator.minutes, args=(hall.context, sid, 1))
     refresher.start()  # t=10: expired, reads again (slowly)
     assert reading_started.wait(5)
-    assert estimator.minutes(hall.context, sid, 1) is None  # served from the old figures
+    assert estimator.minutes(hall.context, sid, 1) == first  # served from the old figures
     assert reads == 2  # ...without a third read
     release.set()
     refresher.join(5)

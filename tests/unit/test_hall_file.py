@@ -14,6 +14,7 @@ import pytest
 
 from hallq.server.hall_file import (
     LANGUAGES,
+    DeviceCommandAges,
     HallConfig,
     HallConfigError,
     Problem,
@@ -168,6 +169,25 @@ def test_sample_hall_loads_without_errors_or_warnings() -> None:
         assert len(counts) == 1 and counts != {0}, service.code
 
 
+def test_sample_hall_states_every_engine_setting() -> None:
+    hall = load_hall_config(sample_hall_path())
+    # The sample writes out the defaults, so that a hall sees what it may change.
+    assert hall.rules == QueueRules()
+    assert (
+        hall.rules.reinstate_within_minutes,
+        hall.rules.reinstate_places,
+        hall.rules.max_priority_in_a_row,
+    ) == (30, 3, 3)
+    assert hall.device_commands == DeviceCommandAges(600, 180, 43200)
+    assert hall.public_url is None  # shown commented out: HALLQ_PUBLIC_URL or the file's
+    typical = {service.code: service.typical_minutes for service in hall.services}
+    assert typical["property-transfer"] == 12 and typical["consultation"] == 4
+    # Every service states one, shorter than what its customers are asked to wait.
+    for service in hall.services:
+        assert service.typical_minutes is not None
+        assert 0.5 <= service.typical_minutes <= service.target_wait, service.code
+
+
 def test_sample_hall_keeps_real_hours_and_caps() -> None:
     hall = load_hall_config(sample_hall_path())
     transfer = hall.service("property-transfer")
@@ -212,6 +232,9 @@ def test_good_hall_builds_frozen_config() -> None:
     assert isinstance(hall, HallConfig)
     assert hall.warnings == ()
     assert hall.rules == QueueRules()  # [queue] left out: defaults
+    assert hall.device_commands == DeviceCommandAges()  # [device_commands] left out too
+    assert hall.public_url is None
+    assert all(service.typical_minutes is None for service in hall.services)
     assert hall.name["en"] == "Test hall"
     assert hall.counter(1).tiers == (
         (("property-transfer", 1.0),),
@@ -241,7 +264,162 @@ def test_queue_rules_are_read() -> None:
     assert parse_hall_config(text).rules == QueueRules(3, 50, 7.5)
 
 
+def test_queue_defaults_for_reinstating_and_the_green_channel() -> None:
+    rules = parse_hall_config(GOOD).rules
+    assert rules.reinstate_within_minutes == 30
+    assert rules.reinstate_places == 3
+    assert rules.max_priority_in_a_row == 3
+
+
+def test_reinstating_and_green_channel_rules_are_read() -> None:
+    text = GOOD.replace(
+        "[[zones]]",
+        "[queue]\nreinstate_within_minutes = 0\nreinstate_places = 50\n"
+        "max_priority_in_a_row = 1\n\n[[zones]]",
+        1,
+    )
+    rules = parse_hall_config(text).rules
+    assert (rules.reinstate_within_minutes, rules.reinstate_places) == (0, 50)
+    assert rules.max_priority_in_a_row == 1
+    assert rules.no_show_after_recalls == 2  # the keys left out keep their defaults
+
+
+def test_device_command_ages_are_read() -> None:
+    text = GOOD.replace(
+        "[[zones]]",
+        "[device_commands]\nprint_job_max_age = 10\nrating_request_max_age = 3600\n"
+        "sign_text_max_age = 604800\n\n[[zones]]",
+        1,
+    )
+    assert parse_hall_config(text).device_commands == DeviceCommandAges(10, 3600, 604800)
+    text = GOOD.replace("[[zones]]", "[device_commands]\nprint_job_max_age = 90\n\n[[zones]]", 1)
+    assert parse_hall_config(text).device_commands == DeviceCommandAges(print_job_max_age=90)
+
+
+@pytest.mark.parametrize(
+    ("written", "stored"),
+    [
+        ("https://queue.example.org", "https://queue.example.org"),
+        ("https://queue.example.org/", "https://queue.example.org"),
+        ("http://10.0.0.5:8000/hall/", "http://10.0.0.5:8000/hall"),
+        ("https://example.org/queues/harbour", "https://example.org/queues/harbour"),
+    ],
+)
+def test_public_url_is_read_without_its_trailing_slash(written: str, stored: str) -> None:
+    text = edit(
+        'announce = ["yue", "cmn", "en"]\n',
+        f'announce = ["yue", "cmn", "en"]\npublic_url = "{written}"\n',
+    )
+    assert parse_hall_config(text).public_url == stored
+
+
+def test_typical_minutes_are_read_whole_or_not() -> None:
+    text = edit("target_wait = 30\n", "target_wait = 30\ntypical_minutes = 12\n")
+    text = edit("target_wait = 15\n", "target_wait = 15\ntypical_minutes = 2.5\n", text)
+    hall = parse_hall_config(text)
+    assert hall.service("property-transfer").typical_minutes == 12.0
+    assert isinstance(hall.service("property-transfer").typical_minutes, float)
+    assert hall.service("consultation").typical_minutes == 2.5
+    assert hall.service("vehicle-transfer").typical_minutes is None
+
+
 # -- each mistake, with its place ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("reinstate_within_minutes", "241", "must be at most 240 (got 241)"),
+        ("reinstate_within_minutes", "-1", "must be at least 0 (got -1)"),
+        ("reinstate_within_minutes", "1.5", "expected a whole number, got a number 1.5"),
+        ("reinstate_places", "51", "must be at most 50 (got 51)"),
+        ("reinstate_places", '"3"', 'expected a whole number, got text "3"'),
+        ("max_priority_in_a_row", "0", "must be at least 1 (got 0)"),
+        ("max_priority_in_a_row", "21", "must be at most 20 (got 21)"),
+    ],
+)
+def test_bad_queue_rules(tmp_path: pathlib.Path, key: str, value: str, message: str) -> None:
+    text = GOOD.replace("[[zones]]", f"[queue]\n{key} = {value}\n\n[[zones]]", 1)
+    problem = only_problem(tmp_path, text)
+    assert problem.where == f"queue.{key}"
+    assert problem.line == line_of(text, f"{key} = {value}")
+    assert problem.message == message
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("print_job_max_age", "9", "must be at least 10 (got 9)"),
+        ("print_job_max_age", "86401", "must be at most 86400 (got 86401)"),
+        ("rating_request_max_age", "5", "must be at least 10 (got 5)"),
+        ("rating_request_max_age", "3601", "must be at most 3600 (got 3601)"),
+        ("sign_text_max_age", "59", "must be at least 60 (got 59)"),
+        ("sign_text_max_age", "604801", "must be at most 604800 (got 604801)"),
+        ("sign_text_max_age", '"12h"', 'expected a whole number, got text "12h"'),
+    ],
+)
+def test_bad_device_command_ages(
+    tmp_path: pathlib.Path, key: str, value: str, message: str
+) -> None:
+    text = GOOD.replace("[[zones]]", f"[device_commands]\n{key} = {value}\n\n[[zones]]", 1)
+    problem = only_problem(tmp_path, text)
+    assert problem.where == f"device_commands.{key}"
+    assert problem.line == line_of(text, f"{key} = {value}")
+    assert problem.message == message
+
+
+def test_unknown_key_in_device_commands(tmp_path: pathlib.Path) -> None:
+    text = GOOD.replace("[[zones]]", "[device_commands]\nprint_max_age = 60\n\n[[zones]]", 1)
+    problem = only_problem(tmp_path, text)
+    assert problem.where == "device_commands.print_max_age"
+    assert problem.line == line_of(text, "print_max_age")
+    assert problem.message == 'unknown key "print_max_age" — did you mean "print_job_max_age"?'
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ('"queue.example.org"', "an http:// or https:// address like https://queue.example.org"),
+        ('"ftp://queue.example.org"', "an http:// or https:// address"),
+        ('"https://"', "an http:// or https:// address"),
+        ('"/t/"', "an http:// or https:// address"),
+        ('"https://queue.example.org/?hall=1"', "leave out the query (from the ?)"),
+        ('"https://queue.example.org/#top"', "leave out the fragment (from the #)"),
+        ('"https://queue.example.org:80a"', "an http:// or https:// address"),
+        ('"https://queue example.org"', "an address has no spaces"),
+        ('"https://me:secret@queue.example.org"', "leave out the user name and password"),
+        ("8000", "expected text in quotes"),
+    ],
+)
+def test_bad_public_url(tmp_path: pathlib.Path, value: str, message: str) -> None:
+    text = edit(
+        'announce = ["yue", "cmn", "en"]\n',
+        f'announce = ["yue", "cmn", "en"]\npublic_url = {value}\n',
+    )
+    problem = only_problem(tmp_path, text)
+    assert problem.where == "hall.public_url"
+    assert problem.line == line_of(text, "public_url =")
+    assert message in problem.message
+    if value.startswith('"'):
+        assert problem.message.startswith(f"{value} is not valid: ")
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("0.25", "must be at least 0.5 (got 0.25)"),
+        ("241", "must be at most 240 (got 241)"),
+        ('"12"', 'expected a number, got text "12"'),
+        ("true", "expected a number, got true/false true"),
+        ("nan", "must be a finite number"),
+    ],
+)
+def test_bad_typical_minutes(tmp_path: pathlib.Path, value: str, message: str) -> None:
+    text = edit("target_wait = 20\n", f"target_wait = 20\ntypical_minutes = {value}\n")
+    problem = only_problem(tmp_path, text)
+    assert problem.where == 'services[2] "vehicle-transfer" .typical_minutes'
+    assert problem.line == line_of(text, f"typical_minutes = {value}")
+    assert problem.message == message
 
 
 def test_toml_syntax_error_gives_tomllib_line_and_column(tmp_path: pathlib.Path) -> None:

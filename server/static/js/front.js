@@ -42,15 +42,11 @@
     hall.on("change", render)
       .on("state", function () { live.textContent = t("Live"); })
       .on("offline", function () { live.textContent = t("Reconnecting…"); })
-      .on("error", function (err) {
-        if (err && err.data && err.data.code === "bad_token") {
-          // Signed out, expired or revoked: back to the sign-in form.
-          hall.close();
-          sessionStorage.removeItem("hallq.token");
-          location.reload();
-          return;
-        }
-        live.textContent = t("Reconnecting…");
+      .on("error", function () { live.textContent = t("Reconnecting…"); })
+      .on("ended", function () {
+        // Signed out, expired or revoked: back to the sign-in form.
+        sessionStorage.removeItem("hallq.token");
+        location.reload();
       });
     hall.connect();
     window.hallqOverview = hall;

@@ -8,6 +8,7 @@
  *   hall.on("ticket.called", function (call, state) { flash(call); });
  *   hall.on("change", function (state) { render(state); });       // after every delta
  *   hall.on("error", function (err) { showOffline(err); });
+ *   hall.on("ended", function (why) { signInAgain(why); });     // token revoked or expired
  *   hall.connect();
  *
  * The client keeps `hall.state` (the wire contract's StatePayload) up to date: services'
@@ -66,8 +67,22 @@
       self._fire("state", state);
       self._fire("change", state);
     });
-    socket.on("connect_error", function (err) { self._fire("error", err); });
-    socket.on("disconnect", function (reason) { self._fire("offline", reason); });
+    socket.on("connect_error", function (err) {
+      if (err && err.data && err.data.code === "bad_token") {
+        self._end(err.data);
+        return;
+      }
+      self._fire("error", err);
+    });
+    // The server closes the socket of a token that stopped working, and says so first.
+    socket.on("session.ended", function (why) { self._end(why); });
+    socket.on("disconnect", function (reason) {
+      if (self.ended) return;
+      self._fire("offline", reason);
+      // A disconnect by the server is not retried by Socket.IO: try once more, and the
+      // server either lets us in again or says why not.
+      if (reason === "io server disconnect") socket.connect();
+    });
     ["ticket.issued", "ticket.called", "ticket.updated", "counter.updated", "queue.updated", "hall.updated"]
       .forEach(function (name) {
         socket.on(name, function (data) { self._delta(name, data); });
@@ -77,6 +92,13 @@
 
   HallQClient.prototype.close = function () {
     if (this.socket) this.socket.close();
+  };
+
+  HallQClient.prototype._end = function (why) {
+    if (this.ended) return;
+    this.ended = true;
+    this.close();
+    this._fire("ended", why || {code: "bad_token"});
   };
 
   HallQClient.prototype.resync = function () {
