@@ -11,8 +11,13 @@ machines:
   gate in front of write transactions gives in-order writes and a tail of tens of ms.
   Reads go through a second engine with plain deferred ``BEGIN``: WAL lets them run
   beside the writer.
-- PostgreSQL needs neither: write transactions lock the rows they change (see
-  ``queue/locks.py``).
+- PostgreSQL needs neither: write transactions lock the rows they change, the window first,
+  then service queues by id (``queue/lookups.py``). Reads run in autocommit on connections
+  of their own, and so does a write that is one statement (an issue: ``writing`` with
+  ``one_statement``), which then holds its row locks only while PostgreSQL runs it.
+
+Views, agents and the ``hallq`` command never open a write transaction themselves: every
+change goes through the command path (``commands.py``), which opens it here.
 """
 
 from __future__ import annotations

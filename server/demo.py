@@ -24,14 +24,18 @@ from pathlib import Path
 from typing import Any
 
 import click
-from sqlalchemy import select
 
 from hallq.server import db as dbmod
-from hallq.server.auth import hash_password, issue_device_token
+from hallq.server import device_policy
+from hallq.server.admin import devices, users
+from hallq.server.admin.halls import load_hall_file
+from hallq.server.auth import hash_password
+from hallq.server.commands import CommandPath, NoRealtime
 from hallq.server.hall_file import load_hall_config, sample_hall_path
-from hallq.server.hall_file.loader import load_hall
 from hallq.server.migrate import upgrade
-from hallq.server.models import Counter, Device, User
+from hallq.server.models import Hall
+from hallq.server.queue.events import Actor
+from hallq.server.queue.hall import hall_context
 
 DEMO_PASSWORD = "demo1234"
 # The demo asks its own parts on this machine: no proxy in between.
@@ -129,7 +133,12 @@ class DemoHall:
 
     @property
     def env(self) -> dict[str, str]:
-        return {"HALLQ_DATA_DIR": str(self.data_dir), "HALLQ_DATABASE_URL": ""}
+        return {
+            "HALLQ_DATA_DIR": str(self.data_dir),
+            "HALLQ_DATABASE_URL": "",
+            # The tickets' QR codes point at the demo server, unless told otherwise.
+            "HALLQ_PUBLIC_URL": os.environ.get("HALLQ_PUBLIC_URL") or self.url,
+        }
 
 
 def prepare(data_dir: Path, *, keep: bool) -> DemoHall:
@@ -142,24 +151,54 @@ def prepare(data_dir: Path, *, keep: bool) -> DemoHall:
     config = load_hall_config(sample_hall_path()).as_demo()
     upgrade(database.engine)
     hall_demo = DemoHall(data_dir=data_dir, host="", port=0)
-    with database.writing() as session:
-        hall, _changes = load_hall(session, config, demo=True, now=now)
-        accounts = [("admin", "admin", None), ("supervisor", "supervisor", None)]
-        accounts += [(f"clerk{c.number}", "clerk", c.number) for c in config.counters]
-        for name, role, window in accounts:
-            user = session.scalar(select(User).where(User.username == name))
-            if user is None:
-                user = User(hall_id=hall.id, username=name, role=role, created_at=now)
-                session.add(user)
-            user.role, user.active, user.password_hash = role, True, hash_password(DEMO_PASSWORD)
-            user.display_name = f"Clerk {window}" if window else name.title()
-            hall_demo.users.append((name, role, window))
-        session.flush()
-        for device in session.scalars(
-            select(Device).where(Device.hall_id == hall.id).order_by(Device.name)
-        ):
-            hall_demo.tokens[device.name] = issue_device_token(device)
-        assert session.scalar(select(Counter.id).limit(1)) is not None
+    commands = CommandPath(database, NoRealtime(), device_policy.follow)
+    loaded = commands.run(
+        None,
+        Actor(hall_id=0, role="cli", source="cli"),
+        now,
+        lambda session: load_hall_file(
+            session, config, demo=True, source="demo", role="cli", origin="cli", now=now
+        ),
+    )
+    with database.reading() as session:
+        hall = hall_context(session.get(Hall, loaded.hall.id))
+    actor = Actor(hall_id=hall.id, role="cli", source="cli", name="demo")
+    password_hash = hash_password(DEMO_PASSWORD)  # one slow hash for every demo account
+    accounts = [("admin", "admin", None), ("supervisor", "supervisor", None)]
+    accounts += [(f"clerk{c.number}", "clerk", c.number) for c in config.counters]
+    for name, role, window in accounts:
+        display = f"Clerk {window}" if window else name.title()
+        commands.run(
+            hall,
+            actor,
+            now,
+            lambda session, name=name, role=role, display=display: users.put_user(
+                session,
+                actor,
+                name,
+                role=role,
+                password_hash=password_hash,
+                display_name=display,
+                now=now,
+            ),
+        )
+        hall_demo.users.append((name, role, window))
+    for device in sorted(config.devices, key=lambda d: d.name):
+        given = commands.run(
+            hall,
+            actor,
+            now,
+            lambda session, device=device: devices.give_token(
+                session,
+                actor,
+                device.name,
+                kind=device.kind,
+                zone=None,
+                counter_number=device.counter,
+                now=now,
+            ),
+        )
+        hall_demo.tokens[device.name] = given.token
     database.dispose()
     return hall_demo
 

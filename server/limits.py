@@ -42,6 +42,7 @@ class SignInLimits:
         self._fallback = MovingWindowRateLimiter(MemoryStorage())
         self._per_name = parse_many(per_name)
         self._per_address = parse_many(per_address)
+        self._store_down = False  # said once per outage in the log
 
     def _checks(self, address: str, username: str) -> list[tuple[RateLimitItem, str]]:
         name_key = f"{address}:{username}"[:200]
@@ -55,8 +56,13 @@ class SignInLimits:
             try:
                 allowed = self._limiter.test(rule, "sign-in", key)
                 limiter = self._limiter
+                if self._store_down:
+                    self._store_down = False
+                    log.warning("the sign-in limits' store answers again")
             except Exception:
-                log.warning("the sign-in limits' store is unreachable: counting locally")
+                if not self._store_down:
+                    self._store_down = True
+                    log.warning("the sign-in limits' store is unreachable: counting locally")
                 allowed = self._fallback.test(rule, "sign-in", key)
                 limiter = self._fallback
             if not allowed:

@@ -116,7 +116,7 @@ class Publisher:
                 pause = min(pause * 2, LONGEST_PAUSE)
                 continue
             if plan.failures:
-                log.info("publishing resumed")
+                log.warning("publishing resumed")
             pause = FIRST_PAUSE
             with self._lock:
                 if self._pending and self._pending[0] is plan:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, get_type_hints
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, create_model
+
+from hallq.server import wire
 
 ServiceCode = Field(min_length=1, max_length=32, pattern=r"^[a-z0-9-]+$")
 
@@ -77,15 +79,6 @@ class RatingIn(Strict):
 # --- responses -----------------------------------------------------------------------------
 
 
-class ErrorBody(BaseModel):
-    code: str
-    message: str
-
-
-class ErrorOut(BaseModel):
-    error: ErrorBody
-
-
 class LoginOut(BaseModel):
     token: str
     role: str
@@ -93,24 +86,22 @@ class LoginOut(BaseModel):
     expires_at: str
 
 
-class TicketOut(BaseModel):
-    id: int
-    number: str
-    business_day: str
-    service: str
-    zone: str
-    status: str
-    priority: str
-    language: str
-    leg: int
-    counter: int | None
-    target_counter: int | None
-    call_count: int
-    issued_at: str
-    queued_at: str
-    called_at: str | None
-    started_at: str | None
-    ended_at: str | None
+def from_wire(shape: Any, name: str, doc: str) -> type[BaseModel]:
+    """A response schema made from the wire contract's TypedDict (``server/wire.py``), so
+    that the OpenAPI document and the Socket.IO payloads cannot drift apart."""
+    required = getattr(shape, "__required_keys__", frozenset())
+    fields: dict[str, Any] = {
+        key: (hint, ...) if key in required else (hint, None)
+        for key, hint in get_type_hints(shape).items()
+    }
+    return create_model(name, __doc__=doc, **fields)
+
+
+ErrorOut = from_wire(wire.Refusal, "ErrorOut", "Every refusal: a 4xx with its code and message.")
+_Ticket = from_wire(wire.TicketPayload, "Ticket", "A ticket as every screen sees it.")
+
+
+class TicketOut(_Ticket):  # type: ignore[misc, valid-type]
     position: int | None = Field(default=None, description="1 = next to be called in its queue")
     ahead: int | None = None
     eta_minutes: int | None = None
@@ -136,50 +127,23 @@ class MoveOut(TicketOut):
     )
 
 
-class ServiceOut(BaseModel):
-    code: str
-    prefix: str
-    zone: str
-    name: dict[str, str]
-    waiting: int
-    open: bool
-    closed_reason: str | None
-    opens_at: str | None
-    open_windows: int
-    eta_minutes: int | None
-    target_wait: int
-    daily_cap: int | None
-    issued_today: int
-    documents: dict[str, list[str]]
+ServiceOut = from_wire(
+    wire.ServiceQueuePayload, "ServiceOut", "A service with its live queue figures."
+)
 
 
 class ServicesOut(BaseModel):
-    services: list[ServiceOut]
+    services: list[ServiceOut]  # type: ignore[valid-type]
 
 
-class CounterOut(BaseModel):
-    number: int
-    zone: str
-    label: str | None
-    state: str
-    clerk: str | None
-    current_ticket: str | None
-    pause_reason: str | None
-    since: str | None
+CounterOut = from_wire(wire.CounterPayload, "CounterOut", "A window and what happens there.")
 
 
 class CountersOut(BaseModel):
-    counters: list[CounterOut]
+    counters: list[CounterOut]  # type: ignore[valid-type]
 
 
-class StateOut(BaseModel):
-    protocol: int
-    seq: int
-    at: str
-    hall: dict[str, object]
-    services: list[ServiceOut]
-    counters: list[CounterOut]
-    recent_calls: list[dict[str, object]]
+StateOut = from_wire(wire.StatePayload, "StateOut", "The hall's snapshot, as sockets get it.")
 
 
 class RatingOut(BaseModel):

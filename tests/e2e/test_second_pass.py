@@ -76,9 +76,7 @@ def test_a_kiosk_gets_its_print_job_until_it_answers(
         "/api/v1/tickets", {"service": "property-transfer"}
     )
     assert ticket.status == 201
-    job = kiosk.wait_for(
-        lambda ev: [d for n, d in ev if n == wire.PRINT_JOB], "a print job"
-    )[0]
+    job = kiosk.wait_for(lambda ev: [d for n, d in ev if n == wire.PRINT_JOB], "a print job")[0]
     assert job["ticket"]["number"] == ticket.body["number"]
     assert job["ticket"]["status_url"] == ticket.body["status_url"]
     assert job["ticket"]["status_url"].startswith("https://q.example.org/t/")

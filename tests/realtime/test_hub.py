@@ -159,3 +159,58 @@ def test_older_queue_figures_are_never_sent_after_newer_ones(app: Flask) -> None
     assert hub._newer(1, fig(6, 3))  # same count: other figures (estimates) may be fresher
     assert hub._newer(1, fig(7, 4))
     assert hub._newer(2, fig(1, 1))  # another hall keeps its own
+
+
+def _keys(shape: Any) -> set[str]:
+    return set(shape.__annotations__)
+
+
+def test_every_message_has_the_contracts_shape(app: Flask, hall: Hall) -> None:
+    """Each message a screen or an agent gets matches its TypedDict in ``wire.py``."""
+    http = app.test_client()
+    display = connect(app, hall.tokens["display-a"])
+    kiosk = connect(app, hall.tokens["kiosk-1"])
+    pad = connect(app, hall.tokens["counter-1"])
+    kiosk_headers = {"Authorization": f"Bearer {hall.tokens['kiosk-1']}"}
+    for _ in range(2):
+        http.post("/api/v1/tickets", json={"service": "property-transfer"}, headers=kiosk_headers)
+    clerk = login(http, "clerk1")
+    for step in ("open", "call-next", "recall", "start", "finish", "call-next"):
+        http.post(f"/api/v1/counters/1/{step}", headers=clerk)
+    pad.emit(wire.DEVICE_STATUS, {"status": "ok"}, namespace=wire.NAMESPACE)
+    pad.emit(wire.RATING_SUBMIT, {"ticket": "A001", "score": 4}, namespace=wire.NAMESPACE)
+
+    seen: dict[str, list[dict[str, Any]]] = {}
+    for sock in (display, kiosk, pad):
+        for name, data in events(sock):
+            seen.setdefault(name, []).append(data)
+    shapes = {
+        wire.JOINED: None,
+        wire.STATE: wire.StatePayload,
+        wire.TICKET_CALLED: wire.CallPayload,
+        wire.PRINT_JOB: wire.PrintJob,
+        wire.RATING_REQUEST: wire.RatingRequest,
+        wire.RATING_CANCEL: wire.RatingCancel,
+        wire.SIGN_TEXT: wire.SignText,
+        wire.DEVICE_UPDATED: wire.DeviceUpdatedPayload,
+    }
+    assert set(seen) >= set(shapes) - {wire.RATING_CANCEL}, set(seen)
+    for name, shape in shapes.items():
+        for data in seen.get(name, []):
+            if shape is not None:
+                assert set(data) - {"seq"} == _keys(shape) - {"seq"}, name
+    for data in seen[wire.STATE]:
+        for service in data["services"]:
+            assert set(service) == _keys(wire.ServiceQueuePayload)
+        for counter in data["counters"]:
+            assert set(counter) == _keys(wire.CounterPayload)
+    for data in seen[wire.TICKET_ISSUED] + seen[wire.TICKET_UPDATED]:
+        assert set(data["ticket"]) == _keys(wire.TicketPayload)
+    for data in seen[wire.COUNTER_UPDATED]:
+        assert set(data["counter"]) == _keys(wire.CounterPayload)
+    for data in seen[wire.QUEUE_UPDATED]:
+        for figures in data["services"]:
+            assert set(figures) == _keys(wire.QueueFigures)
+    for data in seen[wire.PRINT_JOB]:
+        assert set(data["ticket"]) == _keys(wire.PrintTicket)
+    assert set(seen) <= {*shapes, *wire.DELTAS}, set(seen)
