@@ -91,6 +91,19 @@ def _finished(api: Api) -> dict[str, Any]:
     return ctx
 
 
+def _two_queued(api: Api) -> dict[str, Any]:
+    api.open(1)
+    api.issue("property-transfer")
+    later = api.issue("property-transfer")
+    return {"ticket": later["id"], "number": later["number"]}
+
+
+def _no_show(api: Api) -> dict[str, Any]:
+    ctx = _called(api)
+    api.ok(api.act(1, "no-show"))
+    return ctx
+
+
 def _status_is(status: str) -> Callable[[Api, dict[str, Any], Any], None]:
     def check(api: Api, ctx: dict[str, Any], response: Any) -> None:
         assert response.get_json()["id"] == ctx["ticket"]
@@ -166,6 +179,23 @@ ENDPOINTS = [
         AT_WINDOW,
         setup=_queued,
         check=_status_is("called"),
+    ),
+    Endpoint(
+        "call",
+        "POST",
+        "/counters/1/call",
+        AT_WINDOW,
+        setup=_two_queued,
+        body={"number": "{number}"},
+        check=_status_is("called"),
+    ),
+    Endpoint(
+        "reinstate",
+        "POST",
+        "/tickets/{ticket}/reinstate",
+        STAFF,
+        setup=_no_show,
+        check=_status_is("waiting"),
     ),
     Endpoint(
         "recall", "POST", "/counters/1/recall", AT_WINDOW, setup=_called, check=_status_is("called")

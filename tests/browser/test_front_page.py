@@ -102,3 +102,30 @@ def test_the_page_in_english(live_hall, hk_page, page) -> None:
     assert page.locator("html").get_attribute("lang") == "en"
     assert page.locator("h1").inner_text() == "Harbour Transfer Service Hall"
     assert re.search(r"Sign in", page.inner_text("#signin"))
+
+
+def test_a_user_disabled_while_watching_is_sent_back_to_sign_in(live_hall, hk_page) -> None:
+    from tests.e2e.test_cli import run_hallq, succeeded
+
+    _hall, server = live_hall
+    page = hk_page
+    page.goto(server.url + "/")
+    page.fill("input[name=username]", "supervisor")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.locator("tr[data-service=property-transfer]").wait_for()
+    assert page.locator("#overview").is_visible()
+    # Disabled by an administrator at the server's console, meanwhile.
+    succeeded(
+        run_hallq(
+            "user",
+            "disable",
+            "supervisor",
+            data_dir=server.workdir / "data",
+            cwd=server.workdir,
+            env={"HALLQ_DATABASE_URL": server.env["HALLQ_DATABASE_URL"]},
+        )
+    )
+    page.locator("#signin").wait_for(state="visible", timeout=10_000)
+    assert page.locator("#overview").is_hidden()
+    assert page.evaluate("sessionStorage.getItem('hallq.token')") is None

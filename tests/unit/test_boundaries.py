@@ -187,3 +187,25 @@ def test_the_checker_resolves_relative_imports_of_drivers(fake_tree: Path) -> No
         "drivers/printer/__init__.py:2: imports hallq.server (not allowed: hallq.server)",
         "drivers/printer/__init__.py:4: imports hallq.kiosk.render (not allowed: hallq.kiosk)",
     ]
+
+
+# The one command path: only these open a write transaction (``Database.writing``).
+WRITERS = {"server/db.py", "server/commands.py"}
+
+
+def test_only_the_command_path_opens_write_transactions() -> None:
+    """Views, socket handlers, pages, the CLI and the demo change the hall through
+    ``commands.CommandPath.run``, never with a transaction of their own."""
+    offenders = []
+    for path in sorted((REPO / "server").rglob("*.py")):
+        relative = path.relative_to(REPO).as_posix()
+        if relative in WRITERS:
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "writing"
+            ):
+                offenders.append(f"{relative}:{node.lineno}")
+    assert offenders == [], "write transactions outside the command path: " + ", ".join(offenders)
