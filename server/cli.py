@@ -387,7 +387,7 @@ def device_list() -> None:
 def serve(host: str, port: int, dev: bool) -> None:
     """Run the hall server (gunicorn, one gevent worker: what the benchmarks measured)."""
     if dev:
-        _ready_database().dispose()
+        click.get_current_context().invoke(check, quiet=True)  # and its warnings
         from hallq.server.app import create_app
 
         app = create_app()

@@ -64,12 +64,17 @@ def follow(
     for event in events:
         if isinstance(event, TicketCalled) and not event.recall:
             counter = window(event.counter_number)
+            devices = agents_of(counter.id)
+            if not devices:
+                continue
+            # By device: the pending commands' index is by device.
             for row in device_commands.end_pending(
                 session,
                 actor,
                 now,
                 device_commands.CANCELLED,
                 kind=wire.RATING_REQUEST,
+                device_ids=devices,
                 counter_id=counter.id,
                 outcome={"reason": "next_called"},
             ):

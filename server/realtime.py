@@ -242,7 +242,6 @@ class HallNamespace(Namespace):
         if not isinstance(event, str) or event not in wire.CLIENT_EVENTS:
             log.debug("refused a client's event %r", event)
             return self._refusal_reply(
-                args[0] if args else None,
                 "unknown_event",
                 N_("Clients may send only %(events)s."),
                 events=", ".join(wire.CLIENT_EVENTS),
@@ -255,7 +254,7 @@ class HallNamespace(Namespace):
         except Exception:
             return None
 
-    def _refusal_reply(self, sid: Any, code: str, message: str, **params: Any) -> wire.Refusal:
+    def _refusal_reply(self, code: str, message: str, **params: Any) -> wire.Refusal:
         """A refusal answered before any handler runs (no request yet): in the server's
         default language."""
         lang = self.app.config.get("HALLQ_DEFAULT_LANGUAGE", "zh-Hant")

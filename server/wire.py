@@ -312,10 +312,14 @@ def validate(event: str, data: Any) -> dict[str, Any]:
     if data is None and event == STATE_REQUEST:
         data = {}
     try:
-        return dict(adapter.validate_python(data))
+        checked = dict(adapter.validate_python(data))
     except ValidationError as exc:
         problems = [
             f"{'.'.join(str(p) for p in e['loc']) or 'message'}: {e['msg']}"
             for e in exc.errors(include_url=False)
         ]
         raise BadMessage(event, problems[:5]) from None
+    for key, value in checked.items():
+        if isinstance(value, str) and "\x00" in value:  # no database stores it as text
+            raise BadMessage(event, [f"{key}: text may not contain NUL characters"])
+    return checked

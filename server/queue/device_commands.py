@@ -12,6 +12,7 @@ Plain SQLAlchemy over the caller's session, like the rest of the engine.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -74,20 +75,26 @@ def store(
     payload: dict[str, Any] | None = None,
 ) -> DeviceCommandQueued:
     """Store a command for one device; the returned event sends it after the commit."""
-    command_id = session.execute(
-        _INSERT,
-        {
-            "hall_id": hall.id,
-            "device_id": device_id,
-            "kind": kind,
-            "ticket_id": ticket_id,
-            "counter_id": counter_id,
-            "payload": payload or {},
-            "status": PENDING,
-            "created_at": now,
-            "expires_at": now + max_age(hall, kind),
-        },
-    ).scalar_one()
+    # On the session's connection: plain Core, without the ORM's bulk-statement machinery
+    # (these run on every call at a window).
+    command_id = (
+        session.connection()
+        .execute(
+            _INSERT,
+            {
+                "hall_id": hall.id,
+                "device_id": device_id,
+                "kind": kind,
+                "ticket_id": ticket_id,
+                "counter_id": counter_id,
+                "payload": payload or {},
+                "status": PENDING,
+                "created_at": now,
+                "expires_at": now + max_age(hall, kind),
+            },
+        )
+        .scalar_one()
+    )
     return DeviceCommandQueued(
         command_id=command_id,
         device_id=device_id,
@@ -99,7 +106,7 @@ def store(
 
 def window_agents(session: Session, counter_id: int) -> list[int]:
     """The counter agents wired to a window (devices with a token)."""
-    return list(session.execute(_WINDOW_AGENTS, {"counter_id": counter_id}).scalars())
+    return list(session.connection().execute(_WINDOW_AGENTS, {"counter_id": counter_id}).scalars())
 
 
 @dataclass(frozen=True)
@@ -119,6 +126,24 @@ def pending(session: Session, device_id: int, now: dt.datetime) -> list[PendingC
     return [PendingCommand(**row._mapping) for row in rows]
 
 
+@functools.lru_cache(maxsize=16)
+def _end_pending(by_devices: bool, by_counter: bool, by_ticket: bool) -> Any:
+    """The statement that ends pending commands by the filters given, built once each (it
+    runs on every call at a window: building it anew cost more than running it)."""
+    query = update(DEVICE_COMMANDS).where(
+        _C.kind == bindparam("of_kind"), text("status = 'pending'")
+    )
+    if by_devices:
+        query = query.where(_C.device_id.in_(bindparam("of_devices", expanding=True)))
+    if by_counter:
+        query = query.where(_C.counter_id == bindparam("of_counter"))
+    if by_ticket:
+        query = query.where(_C.ticket_id == bindparam("of_ticket"))
+    return query.values(
+        status=bindparam("new_status"), ended_at=bindparam("now"), outcome=bindparam("outcome")
+    ).returning(_C.id, _C.device_id, _C.kind, _C.ticket_id, _C.counter_id, _C.payload)
+
+
 def end_pending(
     session: Session,
     actor: Actor,
@@ -135,18 +160,15 @@ def end_pending(
     """End a kind of pending command of some devices or of a window (superseded by a newer
     text, cancelled...), in one statement; returns the ended rows (id, device_id,
     ticket_id, payload)."""
-    query = update(DEVICE_COMMANDS).where(_C.kind == kind, _C.status == PENDING)
+    params: dict[str, Any] = {"of_kind": kind, "new_status": status, "now": now, "outcome": outcome}
     if device_ids is not None:
-        query = query.where(_C.device_id.in_(list(device_ids)))
+        params["of_devices"] = list(device_ids)
     if counter_id is not None:
-        query = query.where(_C.counter_id == counter_id)
+        params["of_counter"] = counter_id
     if ticket_id is not None:
-        query = query.where(_C.ticket_id == ticket_id)
-    ended = session.execute(
-        query.values(status=status, ended_at=now, outcome=outcome).returning(
-            _C.id, _C.device_id, _C.kind, _C.ticket_id, _C.counter_id, _C.payload
-        )
-    ).all()
+        params["of_ticket"] = ticket_id
+    statement = _end_pending(device_ids is not None, counter_id is not None, ticket_id is not None)
+    ended = session.connection().execute(statement, params).all()
     if log:
         for row in ended:
             _log_end(session, actor, row, status, now, **(outcome or {}))

@@ -45,6 +45,8 @@ BAD = [
     (wire.COMMAND_ACK, {"id": 0}),
     (wire.COMMAND_ACK, {"id": 1, "ok": "yes"}),
     (wire.COMMAND_ACK, [1, 2]),
+    (wire.DEVICE_STATUS, {"status": "paper\x00out"}),
+    (wire.COMMAND_ACK, {"id": 1, "ok": False, "reason": "jam\x00"}),
 ]
 
 
@@ -71,6 +73,7 @@ def test_malformed_agent_messages_are_refused(
         {"ticket": "A", "score": 5},
         {"score": 5},
         {"ticket": "A001"},
+        {"ticket": "A0\x0001", "score": 5},
     ],
 )
 def test_a_rating_is_a_whole_number_from_1_to_5(
