@@ -21,10 +21,13 @@ from tests.e2e.conftest import prepare_hall
 PUBLIC = "https://queue.example.org"
 
 
-@pytest.fixture
-def served(sqlite_url, start_server, tmp_path) -> Any:
-    hall = prepare_hall(sqlite_url)
-    server = start_server(sqlite_url, env={"HALLQ_PUBLIC_URL": PUBLIC})
+@pytest.fixture(params=["sqlite", "postgresql"])
+def served(request, tmp_path, start_server) -> Any:
+    """``hallq serve`` with a public URL, on a SQLite file or a PostgreSQL database."""
+    sqlite = f"sqlite:///{tmp_path / 'hall.sqlite3'}"
+    url = sqlite if request.param == "sqlite" else request.getfixturevalue("pg_url")
+    hall = prepare_hall(url)
+    server = start_server(url, env={"HALLQ_PUBLIC_URL": PUBLIC})
     return server, hall
 
 
@@ -132,27 +135,27 @@ def _chunked(data: bytes, size: int = 4096) -> Any:
         yield data[start : start + size]
 
 
-@pytest.mark.parametrize(
-    ("body", "status", "code"),
-    [
-        (b"[" * 2000 + b"]" * 2000, 400, None),
-        (b'{"service": ' + b"[" * 40 + b"]" * 40 + b"}", 400, "too_deeply_nested"),
-        (b'{"service": "' + b"x" * (1024 * 1024) + b'"}', 413, "too_large"),
-        (b'{"service": "consul\\u0000tation"}', 422, "invalid_request"),
-        (b'{"service": "consultation", "language": "\\u0000"}', 422, "invalid_request"),
-        (b"not json", 400, "malformed_json"),
-    ],
-)
-def test_a_chunked_body_gets_the_same_checks(served, body, status, code) -> None:
+CHUNKED = [
+    (b"[" * 2000 + b"]" * 2000, 400, None),
+    (b'{"service": ' + b"[" * 40 + b"]" * 40 + b"}", 400, "too_deeply_nested"),
+    (b'{"service": "' + b"x" * (1024 * 1024) + b'"}', 413, "too_large"),
+    (b'{"service": "consul\\u0000tation"}', 422, "invalid_request"),
+    (b'{"service": "consultation", "language": "\\u0000"}', 422, "invalid_request"),
+    (b"not json", 400, "malformed_json"),
+]
+
+
+def test_a_chunked_body_gets_the_same_checks(served) -> None:
     server, hall = served
-    reply = _issue(
-        server.url,
-        hall.tokens["kiosk-1"],
-        data=_chunked(body),  # a generator: requests sends it chunked, without a length
-        headers={"Content-Type": "application/json"},
-    )
-    assert reply.status_code == status, reply.text[:300]
-    assert reply.json()["error"]["code"] == (code or reply.json()["error"]["code"])
+    for body, status, code in CHUNKED:
+        reply = _issue(
+            server.url,
+            hall.tokens["kiosk-1"],
+            data=_chunked(body),  # a generator: requests sends it chunked, without a length
+            headers={"Content-Type": "application/json"},
+        )
+        assert reply.status_code == status, (body[:60], reply.text[:300])
+        assert reply.json()["error"]["code"] == (code or reply.json()["error"]["code"])
     services = requests.get(
         server.url + "/api/v1/services",
         headers={"Authorization": f"Bearer {hall.tokens['kiosk-1']}"},
