@@ -17,7 +17,13 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from hallq.server.queue import lookups, rules
-from hallq.server.queue.call_next import HEAD_COLUMNS, CallResult, claim, window_for_call
+from hallq.server.queue.call_next import (
+    HEAD_COLUMNS,
+    CallResult,
+    candidate_of,
+    claim,
+    window_for_call,
+)
 from hallq.server.queue.errors import N_, Conflict, NotFound
 from hallq.server.queue.events import Actor
 from hallq.server.queue.hall import HallContext
@@ -99,18 +105,7 @@ def call_ticket(
             number=row.number,
         )
 
-    chosen = rules.Candidate(
-        ticket_id=row.id,
-        number=row.number,
-        service_code=service.code,
-        priority=row.priority,
-        queued_at=row.queued_at,
-        issued_at=row.issued_at,
-        transferred_here=transferred_here,
-        tier=tier,
-        weight=weight,
-        target_wait=service.target_wait,
-    )
+    chosen = candidate_of(row, service, transferred_here=transferred_here, tier=tier, weight=weight)
     explanation = rules.explain(chosen, now, "called_by_number")
     # How many of its queue the design's order would have called first: the audit's question.
     explanation["ahead"] = (

@@ -149,6 +149,24 @@ class CallResult:
     documents: Mapping[str, list[str]] = field(default_factory=dict)
 
 
+def candidate_of(
+    row: Any, service: ServiceRow, *, transferred_here: bool, tier: int, weight: float
+) -> rules.Candidate:
+    """A head ticket (a row of ``HEAD_COLUMNS``) as the call order's rules see it."""
+    return rules.Candidate(
+        ticket_id=row.id,
+        number=row.number,
+        service_code=service.code,
+        priority=row.priority,
+        queued_at=row.queued_at,
+        issued_at=row.issued_at,
+        transferred_here=transferred_here,
+        tier=tier,
+        weight=weight,
+        target_wait=service.target_wait,
+    )
+
+
 def window_for_call(
     session: Session, hall: HallContext, actor: Actor, number: int
 ) -> tuple[CounterRow, int | None]:
@@ -292,17 +310,12 @@ def call_next(
             return None
         else:
             tier, weight = placement[service.code]
-        return rules.Candidate(
-            ticket_id=row.id,
-            number=row.number,
-            service_code=service.code,
-            priority=row.priority,
-            queued_at=row.queued_at,
-            issued_at=row.issued_at,
+        return candidate_of(
+            row,
+            service,
             transferred_here=row.target_counter_id == counter.id,
             tier=tier,
             weight=weight,
-            target_wait=service.target_wait,
         )
 
     params: dict[str, Any] = {f"s{i}": s.id for i, s in enumerate(services.values())}

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -70,10 +71,23 @@ class HallContext:
         }
 
 
-def hall_context(row: Hall) -> HallContext:
-    rules = row.rules or {}
-    ages = rules.get("device_commands") or {}
+def hall_rules(stored: Mapping[str, Any] | None) -> HallRules:
+    """The rules as ``hallq init`` stored them (the hall file's ``[queue]``, with its
+    ``[device_commands]`` under that key); a rule a hall loaded by an older HallQ lacks
+    keeps its default."""
+    stored = dict(stored or {})
+    stored.update(stored.pop("device_commands", None) or {})
     defaults = HallRules()
+    return HallRules(
+        **{
+            f.name: type(getattr(defaults, f.name))(stored[f.name])
+            for f in fields(HallRules)
+            if stored.get(f.name) is not None
+        }
+    )
+
+
+def hall_context(row: Hall) -> HallContext:
     return HallContext(
         id=row.id,
         code=row.code,
@@ -81,23 +95,7 @@ def hall_context(row: Hall) -> HallContext:
         tz=ZoneInfo(row.timezone),
         languages=tuple(row.languages),
         announce=tuple(row.announce),
-        rules=HallRules(
-            no_show_after_recalls=int(rules.get("no_show_after_recalls", 2)),
-            service_time_window=int(rules.get("service_time_window", 20)),
-            default_service_minutes=float(rules.get("default_service_minutes", 5.0)),
-            reinstate_within_minutes=int(
-                rules.get("reinstate_within_minutes", defaults.reinstate_within_minutes)
-            ),
-            reinstate_places=int(rules.get("reinstate_places", defaults.reinstate_places)),
-            max_priority_in_a_row=int(
-                rules.get("max_priority_in_a_row", defaults.max_priority_in_a_row)
-            ),
-            print_job_max_age=int(ages.get("print_job_max_age", defaults.print_job_max_age)),
-            rating_request_max_age=int(
-                ages.get("rating_request_max_age", defaults.rating_request_max_age)
-            ),
-            sign_text_max_age=int(ages.get("sign_text_max_age", defaults.sign_text_max_age)),
-        ),
+        rules=hall_rules(row.rules),
         demo=bool(row.demo),
         loaded_at=row.loaded_at,
         public_url=(row.config or {}).get("public_url"),
