@@ -237,7 +237,15 @@ def expire_due(session: Session, actor_of_hall: Any, now: dt.datetime) -> int:
         )
     ).all()
     for row in expired:
-        _log_end(session, actor_of_hall(row.hall_id), row, EXPIRED, now)
+        # Noticed by housekeeping (or a reconnect) a little after: the log says when it was due.
+        _log_end(
+            session,
+            actor_of_hall(row.hall_id),
+            row,
+            EXPIRED,
+            now,
+            expired_at=row.expires_at.isoformat(),
+        )
     return len(expired)
 
 

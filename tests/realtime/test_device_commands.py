@@ -275,6 +275,7 @@ def test_old_commands_expire_with_a_log_entry(app: Flask, hall: Hall, clock: Fak
         ).one()
     assert status == "expired"
     assert logged.payload["command"] == job["id"] and logged.source == "server"
+    assert logged.payload["expired_at"] < clock().isoformat()  # when it was due
     assert app.extensions["hallq"].expire_commands() == 0
 
 
