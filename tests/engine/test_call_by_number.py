@@ -14,13 +14,14 @@ import pytest
 from sqlalchemy import select
 
 from hallq.server.models import Counter, Event, Service, Ticket
-from hallq.server.queue import moves, rules, windows
+from hallq.server.queue import moves, windows
 from hallq.server.queue.call_by_number import call_ticket
 from hallq.server.queue.call_next import call_next
 from hallq.server.queue.errors import Conflict, Forbidden, NotFound
 from hallq.server.queue.events import CounterUpdated, QueueChanged, TicketCalled
+from tests.engine.conftest import design_order, issue_morning
 from tests.engine.test_flows import CONSULT, PROPERTY, act, call, issue, log_kinds, open_window
-from tests.engine.test_races import _issue, _waiting_counts_match
+from tests.engine.test_races import _waiting_counts_match
 from tests.support.hall import FakeClock, Hall
 
 
@@ -184,44 +185,10 @@ def _ticket_id(hall: Hall, number: str) -> int:
 def test_one_window_calls_numbers_while_five_press_call_next(race_hall: Hall) -> None:
     clock = FakeClock(dt.datetime.now(dt.UTC))
     rnd = random.Random(11)
-    for _ in range(150):
-        clock.advance(rnd.uniform(0.5, 20))
-        service = rnd.choice(["alpha", "alpha", "beta", "gamma"])
-        priority = rnd.choices(["normal", "priority", "appointment"], weights=[85, 5, 10])[0]
-        _issue(race_hall, service, clock(), priority, actor=race_hall.supervisor())
-    clock.advance(60)
+    issue_morning(race_hall, clock, 150, seed=11)
     # Time stands still during the race: the design's order is a fixed sort.
-    with race_hall.db.reading() as session:
-        rows = session.execute(
-            select(
-                Ticket.id,
-                Ticket.number,
-                Ticket.priority,
-                Ticket.queued_at,
-                Ticket.issued_at,
-                Service.code,
-                Service.target_wait,
-            ).join(Service, Service.id == Ticket.service_id)
-        ).all()
-    tier = {"alpha": 1, "beta": 1, "gamma": 2}
-    order = [
-        r.id
-        for r in sorted(
-            rows,
-            key=lambda r: rules.Candidate(
-                r.id,
-                r.number,
-                r.code,
-                r.priority,
-                r.queued_at,
-                r.issued_at,
-                False,
-                tier[r.code],
-                1.0,
-                r.target_wait,
-            ).order_key(clock()),
-        )
-    ]
+    rows = design_order(race_hall, clock())
+    order = [r.id for r in rows]
     numbers = {r.id: r.number for r in rows}
     # Window 1 asks for 30 customers from the back of the order, the furthest back first.
     wanted = [numbers[i] for i in sorted(rnd.sample(order[90:], 30), key=order.index)[::-1]]

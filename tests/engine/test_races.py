@@ -15,24 +15,11 @@ from concurrent.futures import ThreadPoolExecutor
 from sqlalchemy import func, select, text
 
 from hallq.server.models import Event, Service, Ticket
-from hallq.server.queue import moves, rules, windows
+from hallq.server.queue import moves, windows
 from hallq.server.queue.call_next import call_next
-from hallq.server.queue.issue import issue_ticket
+from tests.engine.conftest import design_order, issue_morning
+from tests.engine.conftest import issue_in_race_hall as _issue
 from tests.support.hall import FakeClock, Hall
-
-
-def _issue(hall: Hall, service: str, now: dt.datetime, priority: str = "normal", actor=None) -> str:
-    with hall.db.writing(one_statement=True) as session:
-        result = issue_ticket(
-            session,
-            hall.context,
-            actor or hall.kiosk(),
-            service_code=service,
-            now=now,
-            priority=priority,
-            appointment="BK-1" if priority == "appointment" else None,
-        )
-    return result.ticket.number
 
 
 def _waiting_counts_match(hall: Hall) -> None:
@@ -82,43 +69,10 @@ def test_twenty_threads_issue_a_thousand_distinct_consecutive_numbers(race_hall:
 
 def test_ten_windows_racing_call_each_ticket_once_in_the_design_order(race_hall: Hall) -> None:
     clock = FakeClock(dt.datetime.now(dt.UTC))
-    rnd = random.Random(7)
     # 500 tickets over a simulated morning: three services, three priority classes.
-    for _ in range(500):
-        clock.advance(rnd.uniform(0.5, 20))
-        service = rnd.choice(["alpha", "alpha", "beta", "gamma"])
-        priority = rnd.choices(["normal", "priority", "appointment"], weights=[85, 5, 10])[0]
-        _issue(race_hall, service, clock(), priority, actor=race_hall.supervisor())
-    clock.advance(60)
+    issue_morning(race_hall, clock, 500, seed=7)
     # Time stands still while the windows race, so the design's order is a fixed sort.
-    with race_hall.db.reading() as session:
-        rows = session.execute(
-            select(
-                Ticket.id,
-                Ticket.number,
-                Ticket.priority,
-                Ticket.queued_at,
-                Ticket.issued_at,
-                Service.code,
-                Service.target_wait,
-            ).join(Service, Service.id == Ticket.service_id)
-        ).all()
-    tier = {"alpha": 1, "beta": 1, "gamma": 2}
-    expected = sorted(
-        rows,
-        key=lambda r: rules.Candidate(
-            r.id,
-            r.number,
-            r.code,
-            r.priority,
-            r.queued_at,
-            r.issued_at,
-            False,
-            tier[r.code],
-            1.0,
-            r.target_wait,
-        ).order_key(clock()),
-    )
+    expected = design_order(race_hall, clock())
 
     for window in range(1, 11):
         with race_hall.db.writing() as session:
