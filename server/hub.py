@@ -204,17 +204,10 @@ class Hub:
         What cannot wait for a message bus happens here, at once: forgetting and closing
         the sessions of credentials that ended, and the estimator's stale figures."""
         events = list(events)
-        ended = [e for e in events if isinstance(e, CredentialsEnded)]
-        if ended:
-            if self.callers is not None:
-                self.callers.forget()
-            self.sessions.end(ended)
-        staffing = [e.counter for e in events if isinstance(e, CounterUpdated) and e.staffing]
-        if staffing:
-            # A window opened, closed or paused: the estimated waits change now.
-            self.estimator.invalidate(hall.id)
-            for counter in staffing:
-                self.sessions.seat(hall.id, counter.number, counter.clerk_id)
+        try:
+            self._at_once(hall, events)
+        except Exception:  # the messages below still go out
+            log.exception("closing ended sessions or seating a window's clerk failed")
         now = self.clock()
         steps: list[Step] = []
         for event in events:
@@ -242,6 +235,19 @@ class Hub:
         if counters:
             steps.append(lambda: self._send_counters(hall, counters))
         return Plan(hall, steps)
+
+    def _at_once(self, hall: HallContext, events: list[DomainEvent]) -> None:
+        ended = [e for e in events if isinstance(e, CredentialsEnded)]
+        if ended:
+            if self.callers is not None:
+                self.callers.forget()
+            self.sessions.end(ended)
+        staffing = [e.counter for e in events if isinstance(e, CounterUpdated) and e.staffing]
+        if staffing:
+            # A window opened, closed or paused: the estimated waits change now.
+            self.estimator.invalidate(hall.id)
+            for counter in staffing:
+                self.sessions.seat(hall.id, counter.number, counter.clerk_id)
 
     def publish(self, hall: HallContext, events: Iterable[DomainEvent]) -> None:
         """Plan and send now; raises when a step fails (use the publisher, which does not)."""
