@@ -450,10 +450,17 @@ def demo(host: str, port: int, keep: bool) -> None:
     run_demo(host=host, port=port, keep=keep)
 
 
+@main.group()
+def emulate() -> None:
+    """Emulated devices (a receipt printer, a counter pad...) for the demo and the tests:
+    each speaks its device's protocol on a real port, so agents cannot tell it from one."""
+
+
 # Commands of installed packages (entry points `hallq.commands`), imported when used.
 from hallq.server import plugins  # noqa: E402  (beside its one use; it imports no Flask)
 
 plugins.add_commands(main)
+plugins.add_commands(emulate, plugins.EMULATORS)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ import functools
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -126,6 +127,7 @@ class DemoHall:
     parts: list[DemoPart] = field(default_factory=list)
     tokens: dict[str, str] = field(default_factory=dict)  # device name -> token
     users: list[tuple[str, str, int | None]] = field(default_factory=list)  # name, role, window
+    printer: dict[str, str] = field(default_factory=dict)  # the emulated printer: url, control, out
 
     @property
     def url(self) -> str:
@@ -239,6 +241,7 @@ def run_demo(*, host: str, port: int, keep: bool) -> None:
             ready_url=f"{hall.url}/healthz",
         )
     )
+    hall.parts += kiosk_parts(hall)
 
     previous: dict[int, Any] = {}
     started: list[DemoPart] = []
@@ -272,12 +275,65 @@ def run_demo(*, host: str, port: int, keep: bool) -> None:
         click.echo("Demo hall stopped.")
 
 
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _hallq(*args: str) -> list[str]:
+    return [sys.executable, "-m", "hallq.server.cli", *args]
+
+
+def kiosk_parts(hall: DemoHall) -> list[DemoPart]:
+    """The kiosk's printer, emulated on a free port, and kiosk-1's agent printing to it."""
+    printer_port, control_port = _free_port(), _free_port()
+    hall.printer = {
+        "url": f"tcp://127.0.0.1:{printer_port}",
+        "control": f"http://127.0.0.1:{control_port}",
+        "out": str(hall.data_dir / "printer"),
+    }
+    token = hall.tokens.get("kiosk-1", "")
+    return [
+        DemoPart(
+            "printer",
+            _hallq(
+                "emulate",
+                "printer",
+                "--port",
+                str(printer_port),
+                "--out",
+                hall.printer["out"],
+                "--control-port",
+                str(control_port),
+            ),
+            env=hall.env,
+            ready_url=hall.printer["control"] + "/",
+        ),
+        DemoPart(
+            "kiosk-agent",
+            _hallq(
+                "kiosk-agent",
+                "--server",
+                hall.url,
+                "--printer",
+                hall.printer["url"],
+                "--spool",
+                str(hall.data_dir / "kiosk-agent"),
+            ),
+            env={**hall.env, "HALLQ_DEVICE_TOKEN": token},
+        ),
+    ]
+
+
 def _print_welcome(hall: DemoHall, log_dir: Path) -> None:
     lines = [
         "",
         f"HallQ demo hall is running at {hall.url}/  (Ctrl-C stops everything)",
         "",
         "Screens and documents:",
+        f"  Kiosk (paired)          {hall.url}/kiosk#token={hall.tokens.get('kiosk-1', '')}",
+        f"  Reception desk          {hall.url}/reception",
         f"  Hall front page         {hall.url}/",
         f"  API description         {hall.url}/api/openapi.json",
         f"  Health check            {hall.url}/healthz",
@@ -297,6 +353,10 @@ def _print_welcome(hall: DemoHall, log_dir: Path) -> None:
         "Try it:",
         f"  curl -s -X POST {hall.url}/api/v1/tickets -H 'Authorization: Bearer {kiosk}' \\",
         "       -H 'Content-Type: application/json' -d '{\"service\": \"property-transfer\"}'",
+        "",
+        "",
+        f"The kiosk prints to an emulated printer: its tickets are PNGs in {hall.printer.get('out')}",
+        f"  out of paper: curl -X POST {hall.printer.get('control')}/state/out   (back: .../state/ok)",
         "",
         f"Logs: {log_dir}",
     ]

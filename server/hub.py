@@ -26,6 +26,7 @@ may then arrive out of order; the client sees the gap and asks for a snapshot.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import logging
 import threading
@@ -34,13 +35,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask_socketio import SocketIO
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from hallq.server import wire
 from hallq.server.db import Database
 from hallq.server.print_jobs import PrintJobs
-from hallq.server.queue import reads
+from hallq.server.queue import reads, rules
 from hallq.server.queue.eta import Estimator
 from hallq.server.queue.events import (
+    CommandAnswered,
     CounterUpdated,
     CredentialsEnded,
     DeviceCommandQueued,
@@ -72,6 +75,20 @@ def counter_room(hall_id: int, number: int) -> str:
 
 def device_room(device_id: int) -> str:
     return f"device:{device_id}"
+
+
+def ticket_room(ticket_id: int) -> str:
+    """The customer's page of one ticket (joined with its status token)."""
+    return f"ticket:{ticket_id}"
+
+
+def service_tickets_room(hall_id: int, service_id: int) -> str:
+    """The customer pages of a service's tickets."""
+    return f"queue:{hall_id}:{service_id}"
+
+
+# Moves that change the places of the tickets behind or after them in their queue.
+_MOVES_THAT_MOVE_OTHERS = frozenset({"cancel", "transfer", "reinstate", "requeue", "release"})
 
 
 class CompactJSON:
@@ -140,6 +157,14 @@ class RedisSeq:
 Step = Callable[[], None]
 
 
+def transient(exc: BaseException) -> bool:
+    """A failure that passes (the bus or the database unreachable a moment): try again
+    later. Anything else is a bug, and trying again would only block what follows."""
+    if isinstance(exc, OSError | TimeoutError | OperationalError | InterfaceError):
+        return True
+    return type(exc).__module__.split(".")[0] == "redis"
+
+
 @dataclass
 class Plan:
     """A unit of work's messages, as steps run in order; ``done`` counts those sent."""
@@ -149,10 +174,20 @@ class Plan:
     done: int = 0
     failures: int = field(default=0, compare=False)
 
-    def run(self) -> None:
+    def run(self) -> int:
+        """Send what is left; raises on a transient failure (the caller tries again later).
+        A step that fails otherwise is logged and skipped; returns how many were."""
+        skipped = 0
         while self.done < len(self.steps):
-            self.steps[self.done]()
+            try:
+                self.steps[self.done]()
+            except Exception as exc:
+                if transient(exc):
+                    raise
+                log.exception("a message of a committed change could not be sent; skipped")
+                skipped += 1
             self.done += 1
+        return skipped
 
 
 class Hub:
@@ -221,6 +256,18 @@ class Hub:
                 steps.append(self._rating_step(hall, event))
             elif isinstance(event, DeviceReported):
                 steps.append(self._device_step(event))
+            elif isinstance(event, CommandAnswered) and event.kind == wire.PRINT_JOB:
+                outcome: wire.PrintOutcome = {
+                    "id": event.command_id,
+                    "ticket_id": event.ticket_id,
+                    "ok": event.ok,
+                    "reason": event.reason,
+                }
+                steps.append(
+                    functools.partial(
+                        self.send, device_room(event.device_id), wire.PRINT_OUTCOME, outcome
+                    )
+                )
         if any(isinstance(e, TicketCalled) for e in events):
             # Under gevent the sockets are written by other greenlets: let them send the
             # call now, before this one reads the figures (the lobby first, the clerk's
@@ -229,6 +276,7 @@ class Hub:
         queues = frozenset().union(*(e.service_ids for e in events if isinstance(e, QueueChanged)))
         if queues:
             steps.append(lambda: self._send_queue_figures(hall, queues, now))
+        steps.extend(self._customer_steps(hall, events, queues))
         counters = list(
             dict.fromkeys(e.counter.number for e in events if isinstance(e, CounterUpdated))
         )
@@ -327,14 +375,21 @@ class Hub:
     def _command_step(
         self, hall: HallContext, event: DeviceCommandQueued, events: list[DomainEvent]
     ) -> Step:
+        issued = next(
+            (e for e in events if isinstance(e, TicketIssued) and e.ticket.id == event.ticket_id),
+            None,
+        )
+
         def step() -> None:
-            if event.kind == wire.PRINT_JOB:
-                issued = next(
-                    e
-                    for e in events
-                    if isinstance(e, TicketIssued) and e.ticket.id == event.ticket_id
-                )
-                data: Any = self.print_jobs.for_issued(hall, event.command_id, issued)
+            data: Any
+            if event.kind == wire.PRINT_JOB and issued is not None:
+                # Just issued: what the issue computed, no database read.
+                data = self.print_jobs.for_issued(hall, event.command_id, issued)
+            elif event.kind == wire.PRINT_JOB:  # a reprint: the ticket as it is now
+                with self.db.reading() as session:
+                    data = self.print_jobs.from_database(
+                        session, hall, event.command_id, event.ticket_id, self.clock()
+                    )
             else:
                 data = {"id": event.command_id, **(event.payload or {})}
             self.send(device_room(event.device_id), event.kind, data)
@@ -354,6 +409,37 @@ class Hub:
             counter_room(hall.id, event.counter_number), wire.RATING_STORED, data
         )
 
+    def _customer_steps(
+        self, hall: HallContext, events: list[DomainEvent], queues: frozenset[int]
+    ) -> list[Step]:
+        """What the customers' pages hear: their own ticket's changes (from the event: no
+        read), and, when people ahead may have moved, a hint to ask for their place again
+        (not after an ordinary issue: a walk-in joins behind everyone)."""
+        steps: list[Step] = []
+        moved = False
+        for event in events:
+            if isinstance(event, TicketCalled | TicketUpdated):
+                data = {"ticket": reads.ticket_payload(event.ticket)}
+                steps.append(
+                    functools.partial(
+                        self.send, ticket_room(event.ticket.id), wire.TICKET_STATUS, data
+                    )
+                )
+                moved = moved or (isinstance(event, TicketCalled) and not event.recall)
+                moved = moved or (
+                    isinstance(event, TicketUpdated) and event.move in _MOVES_THAT_MOVE_OTHERS
+                )
+            elif isinstance(event, TicketIssued) and event.ticket.priority != rules.NORMAL:
+                moved = True  # it joined ahead of walk-ins
+        if moved:
+            for service_id in sorted(queues):
+                steps.append(
+                    functools.partial(
+                        self.send, service_tickets_room(hall.id, service_id), wire.QUEUE_MOVED, {}
+                    )
+                )
+        return steps
+
     def _device_step(self, event: DeviceReported) -> Step:
         data: wire.DeviceUpdatedPayload = {
             "name": event.name,
@@ -371,7 +457,9 @@ class Hub:
             messages = []
             for command in pending:
                 if command.kind == wire.PRINT_JOB:
-                    data: Any = self.print_jobs.from_database(session, hall, command)
+                    data: Any = self.print_jobs.from_database(
+                        session, hall, command.id, command.ticket_id, command.created_at
+                    )
                     if data is None:
                         continue
                 else:

@@ -372,3 +372,31 @@ class DeviceCommand(Base):
     ended_at: Mapped[dt.datetime | None]
     # What the device answered (ok, reason), or why the command ended otherwise.
     outcome: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class Appointment(Base):
+    """A booking: a customer who checks in at the kiosk with its code gets an appointment
+    ticket (called before walk-ins) within the hall's check-in window around ``at``."""
+
+    __tablename__ = "appointments"
+    __table_args__ = (
+        UniqueConstraint("hall_id", "code"),
+        Index("ix_appointments_hall_at", "hall_id", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hall_id: Mapped[int] = mapped_column(ForeignKey("halls.id"))
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id"))
+    code: Mapped[str] = mapped_column(String(16))  # what the customer types at the kiosk
+    at: Mapped[dt.datetime]
+    name: Mapped[str | None] = mapped_column(String(100))
+    reference: Mapped[str | None] = mapped_column(String(64))
+    # Kept whole for the hall's own use; every screen and answer shows it masked.
+    phone: Mapped[str | None] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(
+        String(16), default="booked"
+    )  # booked | checked_in | cancelled
+    created_at: Mapped[dt.datetime]
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    ticket_id: Mapped[int | None] = mapped_column(BigId)
+    checked_in_at: Mapped[dt.datetime | None]

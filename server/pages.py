@@ -3,9 +3,12 @@ ticket status page (the QR code on a ticket points at it)."""
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
-from flask import Blueprint, Flask, abort, render_template
+import qrcode
+from flask import Blueprint, Flask, Response, abort, render_template
+from qrcode.image.svg import SvgPathImage
 
 from hallq.server.queue import lookups
 from hallq.server.queue.hall import only_hall
@@ -38,6 +41,30 @@ def front_page() -> Any:
 @bp.get("/favicon.ico")
 def favicon() -> Any:
     return "", 204
+
+
+@bp.get("/t/<token>/qr.svg")
+def ticket_qr(token: str) -> Any:
+    """The ticket's status URL as a QR code, for the kiosk's screen (the printed ticket has
+    its own). Known only to whoever holds the ticket's token."""
+    state = hallq()
+    with state.db.reading() as session:
+        row = lookups.ticket_row_by_token(session, token) if len(token) <= 64 else None
+        if row is None:
+            abort(404)
+        hall = state.hall(session, row.hall_id)
+    return Response(
+        qr_svg(state.status_url(hall, token)),
+        mimetype="image/svg+xml",
+        headers={"Cache-Control": "private, max-age=86400"},
+    )
+
+
+def qr_svg(data: str) -> bytes:
+    image = qrcode.make(data, image_factory=SvgPathImage, border=2)
+    out = io.BytesIO()
+    image.save(out)
+    return out.getvalue()
 
 
 @bp.get("/t/<token>")

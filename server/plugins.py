@@ -31,6 +31,8 @@ if TYPE_CHECKING:
 
 PAGES = "hallq.pages"
 COMMANDS = "hallq.commands"
+# Subcommands of `hallq emulate` (a printer, a counter pad...): each a click command.
+EMULATORS = "hallq.emulators"
 
 
 class PluginError(RuntimeError):
@@ -150,9 +152,10 @@ class PluginCommand(click.Command):
         return self.load().invoke(ctx)
 
 
-def add_commands(group: click.Group) -> None:
-    """Add every ``hallq.commands`` plugin to ``group`` (loaded when first used)."""
-    for entry_point in entry_points(COMMANDS):
+def add_commands(group: click.Group, entry_group: str = COMMANDS) -> None:
+    """Add every plugin of ``entry_group`` (default ``hallq.commands``) to ``group``, each
+    loaded when first used."""
+    for entry_point in entry_points(entry_group):
         taken = group.commands.get(entry_point.name)
         if taken is not None:
             owner = (

@@ -8,6 +8,7 @@ a reconnect reads the ticket again, so a job printed late shows the queue as it 
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
@@ -16,7 +17,6 @@ from sqlalchemy.orm import Session
 from hallq.server import wire
 from hallq.server.db import Database
 from hallq.server.queue import lookups, rules
-from hallq.server.queue.device_commands import PendingCommand
 from hallq.server.queue.eta import Estimator
 from hallq.server.queue.events import TicketIssued, TicketState
 from hallq.server.queue.hall import HallContext
@@ -41,15 +41,22 @@ class PrintJobs:
         if service is None:
             with self.db.reading() as session:
                 service = lookups.service_of(session, hall, issued.ticket.service_code)
-        return self._job(hall, command_id, issued.ticket, service, issued.position)
+        return self._job(
+            hall, command_id, issued.ticket, service, issued.position, issued.ticket.issued_at
+        )
 
     def from_database(
-        self, session: Session, hall: HallContext, command: PendingCommand
+        self,
+        session: Session,
+        hall: HallContext,
+        command_id: int,
+        ticket_id: int | None,
+        queued_at: dt.datetime,
     ) -> wire.PrintJob | None:
-        """The job as it stands now (after a reconnect); None if the ticket is gone."""
-        if command.ticket_id is None:
+        """The job as it stands now (after a reconnect, or a reprint); None without a ticket."""
+        if ticket_id is None:
             return None
-        row = lookups.ticket_row(session, hall.id, command.ticket_id)
+        row = lookups.ticket_row(session, hall.id, ticket_id)
         ticket = lookups.ticket_state_of(row)
         position = None
         if ticket.status == rules.WAITING:
@@ -61,7 +68,7 @@ class PrintJobs:
                 )
             )
         service = lookups.service_by_id(session, ticket.service_id)
-        return self._job(hall, command.id, ticket, service, position)
+        return self._job(hall, command_id, ticket, service, position, queued_at)
 
     def _job(
         self,
@@ -70,6 +77,7 @@ class PrintJobs:
         ticket: TicketState,
         service: ServiceRow,
         position: int | None,
+        queued_at: dt.datetime,
     ) -> wire.PrintJob:
         lang = ticket.language
         eta = (
@@ -87,11 +95,13 @@ class PrintJobs:
             "priority": ticket.priority,  # type: ignore[typeddict-item]
             "people_ahead": None if position is None else position - 1,
             "eta_minutes": eta,
-            "issued_at": ticket.issued_at.isoformat(),
+            # Local time: a ticket tells the customer the hall's own clock.
+            "issued_at": hall.local(ticket.issued_at).isoformat(),
             "status_url": self.status_url(hall, ticket.status_token),
             "hall_name": _in(hall.name, lang),
+            "footer": _in(hall.kiosk.footer, lang) if hall.kiosk.footer else None,
         }
-        return {"id": command_id, "ticket": printed}
+        return {"id": command_id, "queued_at": queued_at.isoformat(), "ticket": printed}
 
 
 def _in(names: Any, lang: str) -> str:

@@ -42,11 +42,13 @@ from hallq.server.hub import (
     counter_room,
     device_room,
     hall_room,
+    service_tickets_room,
+    ticket_room,
     zone_room,
 )
 from hallq.server.i18n import current_language
 from hallq.server.publisher import Publisher
-from hallq.server.queue import device_commands, ratings
+from hallq.server.queue import device_commands, lookups, ratings, reads
 from hallq.server.queue.errors import N_, Refused
 from hallq.server.queue.events import CredentialsEnded
 from hallq.server.refusals import explain
@@ -263,6 +265,8 @@ class HallNamespace(Namespace):
     # --- joining -------------------------------------------------------------------------
 
     def on_connect(self, auth: Any = None) -> bool:
+        if isinstance(auth, dict) and "ticket" in auth:
+            return self._join_ticket(auth["ticket"])
         token = auth.get("token") if isinstance(auth, dict) else None
         if not isinstance(token, str) or not token:
             token = bearer(request.headers.get("Authorization"))
@@ -315,6 +319,25 @@ class HallNamespace(Namespace):
                 lambda session: devices.seen(session, device_id, state.clock()),
             )
             state.hub.send_pending_commands(sid, hall, device_id)
+        return True
+
+    def _join_ticket(self, status_token: Any) -> bool:
+        """A customer's page of one ticket, joined with the ticket's status token (its QR
+        code): it hears its own ticket and hints about its queue, nothing of anyone else."""
+        state = self.state
+        row = None
+        if isinstance(status_token, str) and 0 < len(status_token) <= 64:
+            with state.db.reading() as session:
+                row = lookups.ticket_row_by_token(session, status_token)
+        if row is None:
+            raise ConnectionRefusedError({"code": "unknown_ticket", "message": "no such ticket"})
+        join_room(ticket_room(row.id))
+        join_room(service_tickets_room(row.hall_id, row.service_id))
+        self.emit(
+            wire.TICKET_STATUS,
+            {"ticket": reads.ticket_payload(lookups.ticket_state_of(row))},
+            room=request.sid,  # type: ignore[attr-defined]
+        )
         return True
 
     def on_disconnect(self, reason: Any = None) -> None:

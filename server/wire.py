@@ -59,7 +59,12 @@ DEVICE_COMMANDS = (PRINT_JOB, RATING_REQUEST, RATING_CANCEL, SIGN_TEXT)
 JOINED = "joined"  # -> the client that joined: who the server thinks it is
 RATING_STORED = "rating.stored"  # -> the window (its clerk's screen): the customer rated
 DEVICE_UPDATED = "device.updated"  # -> the device's own clients: what its agent reported
+PRINT_OUTCOME = "print.outcome"  # -> the kiosk's own clients: how a print job went
 SESSION_ENDED = "session.ended"  # -> a client whose token stopped working, then disconnected
+# The customer's page of one ticket (joined with the ticket's status token: it hears nothing
+# of anyone else): its ticket's changes, and a hint that people ahead of it may have moved.
+TICKET_STATUS = "ticket.status"  # -> the ticket's page: {"ticket": TicketPayload}
+QUEUE_MOVED = "queue.moved"  # -> the pages of a service's tickets: ask for your place again
 ERROR = "hall.error"  # -> a client whose message came without an acknowledgement callback
 
 # --- Socket.IO: clients -> server ----------------------------------------------------------
@@ -170,13 +175,17 @@ class PrintTicket(TypedDict):
     priority: PriorityClass
     people_ahead: int | None  # None when it is not waiting any more
     eta_minutes: int | None
-    issued_at: str
+    issued_at: str  # the hall's local time, with its UTC offset: print it as it is
     status_url: str  # the customer's page: the QR code
     hall_name: str  # in the ticket's language
+    footer: str | None  # the hall's last line, in the ticket's language (None: a thank-you)
 
 
 class PrintJob(TypedDict):
     id: int
+    # When the job was made (the press, or a reprint): a job older than the kiosk's limit is
+    # not printed when the paper comes back, so a roll change never spills a backlog.
+    queued_at: str
     ticket: PrintTicket
 
 
@@ -223,6 +232,16 @@ class DeviceUpdatedPayload(TypedDict):
     name: str
     kind: str
     status: dict[str, Any]
+
+
+class PrintOutcome(TypedDict):
+    """The kiosk's agent answered a print job: its screen tells the customer when it failed
+    (``reason``: ``paper_out``, ``offline``, ``too_old`` — reprint at the desk — …)."""
+
+    id: int
+    ticket_id: int | None
+    ok: bool
+    reason: str | None
 
 
 class SessionEnded(TypedDict):

@@ -6,7 +6,16 @@ from flask import Flask, g, request
 from flask_openapi3 import APIBlueprint
 
 from hallq.server import wire
-from hallq.server.api import counters, errors, hall, ratings, signin, tickets
+from hallq.server.api import (
+    appointments,
+    counters,
+    devices,
+    errors,
+    hall,
+    ratings,
+    signin,
+    tickets,
+)
 from hallq.server.api.context import authenticate, bearer_token
 from hallq.server.limits import init_limits
 
@@ -18,7 +27,7 @@ SIGN_IN = "api.signin.sign_in"
 
 def register_api(app: Flask) -> None:
     api = APIBlueprint("api", __name__, url_prefix=wire.API_PREFIX)
-    for module in (signin, tickets, hall, counters, ratings):
+    for module in (signin, tickets, hall, counters, ratings, appointments, devices):
         api.register_api(module.bp)
     app.register_api(api)  # type: ignore[attr-defined]
     app.validation_error_callback = errors.validation_response  # type: ignore[attr-defined]

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any, Literal, get_type_hints
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, create_model
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt, create_model
 
 from hallq.server import wire
 
@@ -27,6 +28,10 @@ class TicketPath(BaseModel):
     ticket_id: int = Field(ge=1, le=2**62)
 
 
+class NumberQuery(BaseModel):
+    number: str = Field(min_length=2, max_length=12, pattern=r"^[A-Za-z][0-9]{3,}$")
+
+
 class TicketQuery(BaseModel):
     token: str | None = Field(default=None, max_length=64, description="the ticket's status token")
 
@@ -45,6 +50,46 @@ class IssueIn(Strict):
     language: Literal["zh-Hant", "zh-Hans", "en"] | None = None
     appointment: str | None = Field(
         default=None, min_length=1, max_length=64, description="booking reference"
+    )
+    reason: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="why staff grant the green channel (required for priority tickets)",
+    )
+
+
+class BookIn(Strict):
+    service: str = ServiceCode
+    at: AwareDatetime = Field(description="the booked time, with its UTC offset")
+    name: str | None = Field(default=None, min_length=1, max_length=100)
+    reference: str | None = Field(default=None, min_length=1, max_length=64)
+    phone: str | None = Field(default=None, min_length=3, max_length=32, pattern=r"^[0-9 +()-]+$")
+
+
+class BookingPath(BaseModel):
+    code: str = Field(min_length=1, max_length=16, pattern=r"^[0-9]+$")
+
+
+class CheckInIn(Strict):
+    code: str = Field(min_length=1, max_length=16, pattern=r"^\s*[0-9]+\s*$")
+    language: Literal["zh-Hant", "zh-Hans", "en"] | None = None
+
+
+class DayQuery(BaseModel):
+    day: dt.date | None = Field(default=None, description="the hall's local day; default today")
+
+
+class UnlockIn(Strict):
+    pin: str = Field(min_length=1, max_length=16)
+
+
+class ReprintIn(Strict):
+    kiosk: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=40,
+        description="the kiosk to print on; default the one that issued the ticket",
     )
 
 
@@ -107,6 +152,10 @@ class TicketOut(_Ticket):  # type: ignore[misc, valid-type]
     eta_minutes: int | None = None
 
 
+class TicketsOut(BaseModel):
+    tickets: list[TicketOut]
+
+
 class IssuedOut(TicketOut):
     status_url: str
     documents: list[str] = Field(
@@ -144,6 +193,43 @@ class CountersOut(BaseModel):
 
 
 StateOut = from_wire(wire.StatePayload, "StateOut", "The hall's snapshot, as sockets get it.")
+
+
+class BookingOut(BaseModel):
+    id: int
+    code: str = Field(description="what the customer types at the kiosk")
+    service: str
+    at: str
+    name: str | None
+    reference: str | None
+    phone: str | None = Field(description="masked: only its last four digits")
+    status: Literal["booked", "checked_in", "cancelled"]
+    ticket_id: int | None
+
+
+class BookingsOut(BaseModel):
+    appointments: list[BookingOut]
+
+
+class CheckedInOut(IssuedOut):
+    appointment: BookingOut
+
+
+class DeviceOut(BaseModel):
+    name: str
+    kind: str
+    zone: str | None
+    counter: int | None
+    status: dict[str, object] = Field(description="what its agent last reported (device.status)")
+    last_seen_at: str | None
+    kiosk: dict[str, object] | None = Field(
+        default=None, description="a kiosk's screen settings (idle and ticket seconds, footer)"
+    )
+
+
+class ReprintOut(BaseModel):
+    id: int = Field(description="the print job's id")
+    device: str = Field(description="the kiosk it goes to")
 
 
 class RatingOut(BaseModel):

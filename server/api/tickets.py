@@ -24,13 +24,17 @@ from hallq.server.api.schemas import (
     CancelIn,
     IssuedOut,
     IssueIn,
+    NumberQuery,
+    ReprintIn,
+    ReprintOut,
     TicketOut,
     TicketPath,
     TicketQuery,
+    TicketsOut,
 )
-from hallq.server.queue import lookups
+from hallq.server.queue import lookups, printing
 from hallq.server.queue.errors import N_, Invalid, NotFound
-from hallq.server.queue.issue import Idempotency, issue_ticket
+from hallq.server.queue.issue import Idempotency, IssueResult, issue_ticket
 from hallq.server.queue.moves import cancel, reinstate
 from hallq.server.queue.reads import ticket_payload, ticket_status
 from hallq.server.state import hallq
@@ -86,6 +90,7 @@ def issue(body: IssueIn) -> Any:
                 appointment=body.appointment,
                 idempotency=idem,
                 replay_first=replay_first,
+                reason=body.reason,
             ),
             one_statement=True,
         )
@@ -98,6 +103,13 @@ def issue(body: IssueIn) -> Any:
         # The key was used before (a retried press, or the same press racing in): the
         # first press's ticket is the answer.
         result = attempt(replay_first=True)
+    headers = {"Idempotent-Replayed": "true"} if result.replayed else {}
+    return issued_out(result), 201, headers
+
+
+def issued_out(result: IssueResult) -> dict[str, Any]:
+    """A new ticket as the issuer gets it: its place, estimate, status URL and documents."""
+    state = hallq()
     out: dict[str, Any] = dict(ticket_payload(result.ticket))
     out.update(
         position=result.position,
@@ -106,8 +118,22 @@ def issue(body: IssueIn) -> Any:
         status_url=state.status_url(hall(), result.ticket.status_token),
         documents=list(result.documents.get(result.ticket.language, [])),
     )
-    headers = {"Idempotent-Replayed": "true"} if result.replayed else {}
-    return out, 201, headers
+    return out
+
+
+@bp.get(
+    "/tickets",
+    summary="Today's ticket by its number (staff: a customer at the desk, a reprint)",
+    responses={200: TicketsOut},
+)
+@requires(*STAFF)
+def find_tickets(query: NumberQuery) -> Any:
+    state = hallq()
+    now = state.clock()
+    with state.db.reading() as session:
+        found = lookups.ticket_by_number(session, hall().id, query.number, hall().business_day(now))
+        tickets = [] if found is None else [ticket_status(session, hall(), state.estimator, found)]
+    return {"tickets": tickets}
 
 
 @bp.get(
@@ -176,3 +202,21 @@ def _with_place(out: dict[str, Any], ticket_id: int) -> dict[str, Any]:
         position=status["position"], ahead=status["ahead"], eta_minutes=status["eta_minutes"]
     )
     return out
+
+
+@bp.post(
+    "/tickets/<int:ticket_id>/reprint",
+    summary="Print a ticket again (a failed or too-old print job, a lost ticket)",
+    description="On the kiosk that issued it, or on the kiosk named. The print job goes to the "
+    "kiosk's agent like any other: stored, sent, and sent again until it is answered.",
+    responses={202: ReprintOut},
+)
+@requires(*STAFF)
+def reprint_ticket(path: TicketPath, body: ReprintIn) -> Any:
+    now = hallq().clock()
+    queued = change(
+        lambda session: printing.reprint(
+            session, hall(), caller().actor, path.ticket_id, now, kiosk=body.kiosk
+        )
+    )
+    return {"id": queued.command_id, "device": queued.device_name}, 202

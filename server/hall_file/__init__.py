@@ -43,11 +43,13 @@ from .schema import LANGUAGES, DocumentsTable, HallFile, describe_error
 
 __all__ = [
     "LANGUAGES",
+    "AppointmentRules",
     "CounterConfig",
     "DeviceCommandAges",
     "DeviceConfig",
     "HallConfig",
     "HallConfigError",
+    "KioskSettings",
     "Problem",
     "QueueRules",
     "ServiceConfig",
@@ -87,6 +89,24 @@ class DeviceCommandAges:
     print_job_max_age: int = 600
     rating_request_max_age: int = 180
     sign_text_max_age: int = 43200
+
+
+@dataclass(frozen=True)
+class KioskSettings:
+    """The kiosk screen's settings (``[kiosk]``)."""
+
+    staff_pin: str | None = None
+    idle_seconds: int = 30
+    ticket_seconds: int = 8
+    footer: Mapping[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class AppointmentRules:
+    """When a booking may check in (``[appointments]``): minutes around its time."""
+
+    check_in_before: int = 30
+    check_in_after: int = 15
 
 
 @dataclass(frozen=True)
@@ -148,6 +168,8 @@ class HallConfig:
     # The address customers' phones reach (QR codes on tickets), without a trailing slash.
     public_url: str | None = None
     device_commands: DeviceCommandAges = DeviceCommandAges()
+    kiosk: KioskSettings = KioskSettings()
+    appointments: AppointmentRules = AppointmentRules()
 
     def as_demo(self) -> HallConfig:
         """The same hall with every service open all day, every day, and no daily cap, so that a
@@ -311,6 +333,16 @@ def _build(model: HallFile, warnings: tuple[Problem, ...]) -> HallConfig:
             print_job_max_age=model.device_commands.print_job_max_age,
             rating_request_max_age=model.device_commands.rating_request_max_age,
             sign_text_max_age=model.device_commands.sign_text_max_age,
+        ),
+        kiosk=KioskSettings(
+            staff_pin=model.kiosk.staff_pin,
+            idle_seconds=model.kiosk.idle_seconds,
+            ticket_seconds=model.kiosk.ticket_seconds,
+            footer=_frozen(model.kiosk.footer.as_dict()) if model.kiosk.footer else None,
+        ),
+        appointments=AppointmentRules(
+            check_in_before=model.appointments.check_in_before,
+            check_in_after=model.appointments.check_in_after,
         ),
     )
 

@@ -48,7 +48,11 @@ def load_hall(
     hall.announce = list(config.announce)
     # The queue rules and the device commands' ages, as the engine reads them (queue.hall);
     # the whole file (its public_url too) is kept in config.
-    hall.rules = {**_plain(config.rules), "device_commands": _plain(config.device_commands)}
+    hall.rules = {
+        **_plain(config.rules),
+        "device_commands": _plain(config.device_commands),
+        "appointments": _plain(config.appointments),
+    }
     hall.config = _plain(config)
     hall.demo = demo
     hall.loaded_at = now

@@ -153,6 +153,26 @@ class DeviceCommandsTable(_Table):
     sign_text_max_age: StrictInt = Field(default=43200, ge=60, le=604800)
 
 
+class KioskTable(_Table):
+    # Staff type it to leave the kiosk screen or change its settings: 4 to 8 digits.
+    staff_pin: (
+        Annotated[StrictStr, _matching(r"[0-9]{4,8}", "use 4 to 8 digits, like 2468")] | None
+    ) = None
+    # Back to the home screen after this many seconds without a touch.
+    idle_seconds: StrictInt = Field(default=30, ge=5, le=600)
+    # How long a new ticket stays on the screen (the customer takes the printout meanwhile).
+    ticket_seconds: StrictInt = Field(default=8, ge=2, le=60)
+    # The last line of a printed ticket; a short thank-you when left out.
+    footer: NamesTable | None = None
+
+
+class AppointmentsTable(_Table):
+    # A booking checks in at the kiosk from this many minutes before its time ...
+    check_in_before: StrictInt = Field(default=30, ge=0, le=240)
+    # ... until this many minutes after it.
+    check_in_after: StrictInt = Field(default=15, ge=0, le=240)
+
+
 class ZoneTable(_Table):
     code: ZoneCode
     name: NamesTable
@@ -190,6 +210,8 @@ class HallFile(_Table):
     hall: HallTable
     queue: QueueTable = QueueTable()
     device_commands: DeviceCommandsTable = DeviceCommandsTable()
+    kiosk: KioskTable = KioskTable()
+    appointments: AppointmentsTable = AppointmentsTable()
     zones: list[ZoneTable] = Field(min_length=1)
     services: list[ServiceTable] = Field(min_length=1)
     counters: list[CounterTable] = Field(min_length=1)

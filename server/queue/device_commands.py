@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select, text, update
@@ -23,7 +23,12 @@ from sqlalchemy.orm import Session
 from hallq.server import wire
 from hallq.server.queue import ledger
 from hallq.server.queue.errors import N_, NotFound
-from hallq.server.queue.events import Actor, DeviceCommandQueued
+from hallq.server.queue.events import (
+    Actor,
+    CommandAnswered,
+    DeviceCommandQueued,
+    DomainEvent,
+)
 from hallq.server.queue.hall import HallContext
 from hallq.server.tables import DEVICE_COMMANDS, DEVICES
 
@@ -182,6 +187,7 @@ class Answered:
     ticket_id: int | None
     # False when the command had already ended (answered twice, or expired meanwhile).
     was_pending: bool
+    events: list[DomainEvent] = field(default_factory=list)
 
 
 def answer(
@@ -221,7 +227,8 @@ def answer(
         .values(status=DONE if ok else FAILED, ended_at=now, outcome=outcome)
     )
     _log_end(session, actor, row, DONE if ok else FAILED, now, **outcome)
-    return Answered(row.id, row.kind, row.ticket_id, was_pending=True)
+    answered = CommandAnswered(row.id, row.device_id, row.kind, row.ticket_id, ok, reason)
+    return Answered(row.id, row.kind, row.ticket_id, was_pending=True, events=[answered])
 
 
 def expire_due(session: Session, actor_of_hall: Any, now: dt.datetime) -> int:

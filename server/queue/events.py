@@ -142,6 +142,18 @@ class DeviceCommandQueued:
 
 
 @dataclass(frozen=True)
+class CommandAnswered:
+    """A device answered one of its commands (a print job printed, or not, and why)."""
+
+    command_id: int
+    device_id: int
+    kind: str
+    ticket_id: int | None
+    ok: bool
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
 class DeviceReported:
     """An agent reported its device's state (paper out, pad offline...)."""
 
@@ -176,6 +188,7 @@ DomainEvent = (
     | RatingStored
     | HallChanged
     | DeviceCommandQueued
+    | CommandAnswered
     | DeviceReported
     | CredentialsEnded
 )

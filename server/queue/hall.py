@@ -30,6 +30,28 @@ class HallRules:
     print_job_max_age: int = 600
     rating_request_max_age: int = 180
     sign_text_max_age: int = 43200
+    # A booking checks in from this many minutes before its time until this many after.
+    check_in_before: int = 30
+    check_in_after: int = 15
+
+
+@dataclass(frozen=True)
+class KioskSettings:
+    """The kiosk screen's settings (the hall file's ``[kiosk]``). The PIN stays on the
+    server: a kiosk page asks the server whether a PIN is right."""
+
+    staff_pin: str | None = None
+    idle_seconds: int = 30
+    ticket_seconds: int = 8
+    footer: dict[str, str] | None = None
+
+    def public(self) -> dict[str, Any]:
+        return {
+            "idle_seconds": self.idle_seconds,
+            "ticket_seconds": self.ticket_seconds,
+            "footer": self.footer,
+            "pin_set": self.staff_pin is not None,
+        }
 
 
 @dataclass(frozen=True)
@@ -45,6 +67,7 @@ class HallContext:
     loaded_at: dt.datetime | None = None  # when `hallq init` last loaded the hall file
     # The address customers' phones reach (the hall file's [hall] public_url), if stated.
     public_url: str | None = None
+    kiosk: KioskSettings = field(default_factory=KioskSettings)
     # Services as loaded with this context (queue.lookups.service_of): the hall file's
     # settings, read once per context instead of on every press. A reloaded hall file
     # comes with a new context.
@@ -77,6 +100,7 @@ def hall_rules(stored: Mapping[str, Any] | None) -> HallRules:
     keeps its default."""
     stored = dict(stored or {})
     stored.update(stored.pop("device_commands", None) or {})
+    stored.update(stored.pop("appointments", None) or {})
     defaults = HallRules()
     return HallRules(
         **{
@@ -99,6 +123,7 @@ def hall_context(row: Hall) -> HallContext:
         demo=bool(row.demo),
         loaded_at=row.loaded_at,
         public_url=(row.config or {}).get("public_url"),
+        kiosk=KioskSettings(**((row.config or {}).get("kiosk") or {})),
     )
 
 

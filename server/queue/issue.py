@@ -82,8 +82,14 @@ def issue_ticket(
     appointment: str | None = None,
     idempotency: Idempotency | None = None,
     replay_first: bool = True,
+    booked: bool = False,
+    reason: str | None = None,
 ) -> IssueResult:
     """Issue a ticket; with an ``idempotency`` key already used, return that press's ticket.
+
+    ``booked``: the appointment was checked against its booking (``queue/appointments.py``),
+    so a kiosk may issue it. ``reason``: why staff grant the green channel (required for
+    it, kept in the log with who granted it).
 
     ``replay_first=False`` skips looking the key up before issuing: the key's unique index
     then refuses a repeated press (IntegrityError, the transaction rolls back with its
@@ -96,7 +102,7 @@ def issue_ticket(
             return earlier
 
     service = lookups.service_of(session, hall, service_code)
-    _check_request(hall, actor, priority, language, appointment)
+    _check_request(hall, actor, priority, language, appointment, booked, reason)
     language = language or hall.default_language
 
     local = hall.local(now)
@@ -133,6 +139,7 @@ def issue_ticket(
             if idempotency is None
             else (idempotency.caller, idempotency.key, idempotency.fingerprint),
             daily_cap=service.daily_cap,
+            reason=reason.strip() if reason else None,
             print_device_id=actor.device_id if prints else None,
             print_expires_at=now + device_commands.max_age(hall, wire.PRINT_JOB)
             if prints
@@ -197,8 +204,17 @@ def issue_ticket(
     )
 
 
+MAX_REASON = 200
+
+
 def _check_request(
-    hall: HallContext, actor: Actor, priority: str, language: str | None, appointment: str | None
+    hall: HallContext,
+    actor: Actor,
+    priority: str,
+    language: str | None,
+    appointment: str | None,
+    booked: bool,
+    reason: str | None,
 ) -> None:
     if priority not in rules.CLASS_RANK:
         raise Invalid(
@@ -216,7 +232,18 @@ def _check_request(
             "appointment_required",
             N_("An appointment ticket needs the booking reference."),
         )
-    if priority == rules.APPOINTMENT and not actor.is_staff:
+    if priority == rules.PRIORITY and not (reason or "").strip():
+        raise Invalid(
+            "reason_required",
+            N_("Say why this customer takes the green channel (a short reason)."),
+        )
+    if reason is not None and len(reason) > MAX_REASON:
+        raise Invalid(
+            "reason_too_long",
+            N_("The reason is too long (at most %(max)s characters)."),
+            max=MAX_REASON,
+        )
+    if priority == rules.APPOINTMENT and not actor.is_staff and not booked:
         # A kiosk's word is not enough: appointments are checked in against the bookings.
         raise Forbidden(
             "appointment_by_staff",

@@ -37,6 +37,8 @@ class NewTicket:
     # Idempotency record: (caller, key, fingerprint), or None.
     idempotency: tuple[str, str, str] | None = None
     daily_cap: int | None = None
+    # Why staff granted the green channel (kept in the log entry).
+    reason: str | None = None
     # The kiosk that prints the ticket: its print job is stored with the ticket.
     print_device_id: int | None = None
     print_expires_at: dt.datetime | None = None
@@ -88,6 +90,7 @@ WITH n AS (
            json_build_object('number', t.number, 'priority', CAST(:priority AS varchar),
                              'language', CAST(:language AS varchar),
                              'appointment', CAST(:appointment AS varchar),
+                             'reason', CAST(:reason AS varchar),
                              'business_day', CAST(:day_text AS varchar))
     FROM t
 ), k AS (
@@ -139,6 +142,7 @@ def _record_in_one_statement(session: Session, actor: Actor, new: NewTicket) -> 
             "fingerprint": fingerprint,
             "cap": new.daily_cap,
             "source": actor.source,
+            "reason": new.reason,
             "print_device_id": new.print_device_id,
             "print_expires_at": new.print_expires_at,
         },
@@ -192,6 +196,7 @@ def _record_step_by_step(session: Session, actor: Actor, new: NewTicket) -> Reco
         priority=new.priority,
         language=new.language,
         appointment=new.appointment,
+        reason=new.reason,
         business_day=new.day.isoformat(),
     )
     if new.idempotency is not None:

@@ -341,6 +341,15 @@ def ticket_row(session: Session, hall_id: int, ticket_id: int, *, lock: bool = F
     return row
 
 
+def ticket_by_number(session: Session, hall_id: int, number: str, day: dt.date) -> Any | None:
+    """A day's ticket by its number (``a023`` finds ``A023``), or None."""
+    return session.execute(
+        _TICKETS.where(
+            _T.hall_id == hall_id, _T.business_day == day, _T.number == number.strip().upper()
+        )
+    ).one_or_none()
+
+
 def ticket_row_by_token(session: Session, token: str) -> Any | None:
     if "\x00" in token:  # never in a token, and PostgreSQL refuses it in a query
         return None

@@ -282,6 +282,8 @@ class Api:
         return response.get_json() if status != 204 else None
 
     def issue(self, service: str, who: str = "kiosk-1", **body: Any) -> dict[str, Any]:
+        if body.get("priority") == "priority":
+            body.setdefault("reason", "elderly customer")  # staff say why they grant it
         return self.ok(self.post("/tickets", who, json={"service": service, **body}), 201)  # type: ignore[no-any-return]
 
     def ticket(self, ticket_id: int, who: str = "supervisor") -> dict[str, Any]:

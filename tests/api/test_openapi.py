@@ -35,8 +35,17 @@ CONTRACT = [
     ("post", "/api/v1/counters/{n}/call"),
     ("post", "/api/v1/tickets/{ticket_id}/cancel"),
     ("post", "/api/v1/tickets/{ticket_id}/reinstate"),
+    ("post", "/api/v1/tickets/{ticket_id}/reprint"),
+    ("get", "/api/v1/devices/me"),
+    ("post", "/api/v1/appointments"),
+    ("get", "/api/v1/tickets/{ticket_id}/preview.png"),
 ]
 EXTRA = [
+    ("get", "/api/v1/tickets"),
+    ("get", "/api/v1/appointments"),
+    ("post", "/api/v1/appointments/check-in"),
+    ("post", "/api/v1/appointments/{code}/cancel"),
+    ("post", "/api/v1/devices/me/unlock"),
     ("post", "/api/v1/auth/logout"),
     ("get", "/api/v1/auth/me"),
 ]
@@ -106,7 +115,13 @@ def test_bodies_and_errors_are_described(spec: dict[str, Any]) -> None:
     issue_in = schemas[body["$ref"].rsplit("/", 1)[-1]]
     assert issue_in["required"] == ["service"]
     assert issue_in["additionalProperties"] is False
-    assert set(issue_in["properties"]) == {"service", "priority", "language", "appointment"}
+    assert set(issue_in["properties"]) == {
+        "service",
+        "priority",
+        "language",
+        "appointment",
+        "reason",
+    }
     issued = issue["responses"]["201"]["content"]["application/json"]["schema"]
     issued_out = schemas[issued["$ref"].rsplit("/", 1)[-1]]
     for name in ISSUED_FIELDS:

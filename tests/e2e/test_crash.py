@@ -89,6 +89,7 @@ class Issuer:
                 roll = rng.random()
                 if self.staff and roll < 0.5:
                     body["priority"] = "priority"
+                    body["reason"] = "elderly customer"
                 elif self.staff and roll < 0.75:
                     # Staff only: a kiosk's booking reference is checked at check-in.
                     body["priority"] = "appointment"

@@ -113,6 +113,7 @@ def issue_in_race_hall(
             now=now,
             priority=priority,
             appointment="BK-1" if priority == "appointment" else None,
+            reason="elderly customer" if priority == "priority" else None,
         )
     return result.ticket.number
 

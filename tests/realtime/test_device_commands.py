@@ -3,6 +3,7 @@ reconnect until the device answers, and expired (with a log entry) when too old.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from flask import Flask
@@ -51,7 +52,7 @@ def test_the_issuing_kiosk_gets_a_print_job_with_everything_to_print(
     jobs = named(kiosk, wire.PRINT_JOB)
     assert len(jobs) == 2
     job = jobs[1]
-    assert set(job) == {"id", "ticket"}
+    assert set(job) == {"id", "queued_at", "ticket"}
     printed = job["ticket"]
     assert set(printed) == set(wire.PrintTicket.__annotations__)
     assert printed["id"] == ticket["id"] and printed["number"] == "A002"
@@ -61,7 +62,12 @@ def test_the_issuing_kiosk_gets_a_print_job_with_everything_to_print(
     assert printed["documents"] == list(hall.config.service("property-transfer").documents["en"])
     assert printed["people_ahead"] == 1
     assert printed["eta_minutes"] == ticket["eta_minutes"] and printed["eta_minutes"] is not None
-    assert printed["issued_at"] == ticket["issued_at"]
+    # The same moment, on the hall's own clock (Hong Kong, UTC+8).
+    assert printed["issued_at"] == "2026-11-25T10:00:00+08:00"
+    assert dt.datetime.fromisoformat(printed["issued_at"]) == dt.datetime.fromisoformat(
+        ticket["issued_at"]
+    )
+    assert printed["footer"] == hall.config.kiosk.footer["en"]
     assert printed["status_url"] == ticket["status_url"]
     assert printed["status_url"].startswith("https://queue.example.org/t/")
     # Addressed to that kiosk alone: not the other kiosk, not the lobby.
@@ -77,7 +83,14 @@ def test_the_issuing_kiosk_gets_a_print_job_with_everything_to_print(
 def test_staff_tickets_print_nothing(app: Flask, hall: Hall) -> None:
     kiosk = connect(app, hall.tokens["kiosk-1"])
     events(kiosk)
-    _issue(app, hall, "consultation", login(app.test_client(), "supervisor"), priority="priority")
+    _issue(
+        app,
+        hall,
+        "consultation",
+        login(app.test_client(), "supervisor"),
+        priority="priority",
+        reason="elderly",
+    )
     assert named(kiosk, wire.PRINT_JOB) == []
     assert _commands(hall) == []
 

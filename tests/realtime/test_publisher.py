@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from sqlalchemy.exc import OperationalError
 
 from hallq.server import publisher as publisher_module
 from hallq.server import wire
@@ -96,7 +97,7 @@ def test_a_failing_figures_read_answers_the_call_and_the_figures_follow(
     def failing(*args: Any, **kwargs: Any) -> Any:
         if failures["left"]:
             failures["left"] -= 1
-            raise RuntimeError("the database hiccuped")
+            raise OperationalError("SELECT …", {}, RuntimeError("the database hiccuped"))
         return real(*args, **kwargs)
 
     monkeypatch.setattr(reads, "services_payload", failing)
@@ -126,3 +127,32 @@ def test_too_long_an_outage_makes_the_clients_resync(
     # a snapshot, which has the true state.
     assert seqs and seqs[0] > base + 1
     assert seqs == sorted(seqs)
+
+
+def test_a_message_that_cannot_be_made_is_skipped_and_blocks_nothing(
+    app: Flask, hall: Hall, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A bug in one message (not a passing outage) is logged and skipped; the messages after
+    it still go out, and the hall's seq skips a number so every client reloads the state."""
+    display = connect(app, hall.tokens["display-a"])
+    base = events(display)[-1][1]["seq"]
+    real = reads.services_payload
+    broken = {"left": 1}
+
+    def buggy(*args: Any, **kwargs: Any) -> Any:
+        if broken["left"]:
+            broken["left"] -= 1
+            raise KeyError("a bug")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(reads, "services_payload", buggy)
+    assert _issue(app, hall).status_code == 201
+    assert _issue(app, hall).status_code == 201
+    state = app.extensions["hallq"]
+    assert state.publisher.pending == 0
+    received = events(display)
+    names = [n for n, _ in received]
+    assert names == [wire.TICKET_ISSUED, wire.TICKET_ISSUED, wire.QUEUE_UPDATED]
+    seqs = [d["seq"] for _, d in received]
+    assert seqs[0] == base + 1 and seqs[1] == base + 3  # the gap: clients resync
+    assert "could not be sent" in caplog.text

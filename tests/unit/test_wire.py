@@ -20,10 +20,11 @@ def _js() -> str:
 
 def test_the_browser_client_listens_to_every_delta_and_only_to_them() -> None:
     source = _js()
-    listed = re.search(r"\[((?:\s*\"[a-z.]+\",?)+)\s*\]\s*\.forEach", source)
-    assert listed, "the client's list of deltas is not where it was"
-    names = re.findall(r'"([a-z.]+)"', listed.group(1))
-    assert tuple(names) == wire.DELTAS
+    lists = re.findall(r"\[((?:\s*\"[a-z.]+\",?)+)\s*\]\s*\.forEach", source)
+    assert len(lists) == 2, "the client's lists of deltas and addressed events moved"
+    deltas, addressed = (re.findall(r'"([a-z.]+)"', found) for found in lists)
+    assert tuple(deltas) == wire.DELTAS
+    assert set(addressed) == {wire.DEVICE_UPDATED, wire.PRINT_OUTCOME, wire.RATING_STORED}
 
 
 def test_every_event_name_the_browser_client_uses_is_in_the_contract() -> None:
@@ -31,7 +32,15 @@ def test_every_event_name_the_browser_client_uses_is_in_the_contract() -> None:
     on = set(re.findall(r'socket\.on\("([^"]+)"', source))
     emitted = set(re.findall(r'socket\.emit\("([^"]+)"', source))
     socket_io_own = {"connect_error", "disconnect", "connect"}
-    server_to_client = {wire.JOINED, wire.STATE, wire.SESSION_ENDED, *wire.DELTAS}
+    server_to_client = {
+        wire.JOINED,
+        wire.STATE,
+        wire.SESSION_ENDED,
+        wire.DEVICE_UPDATED,
+        wire.PRINT_OUTCOME,
+        wire.RATING_STORED,
+        *wire.DELTAS,
+    }
     assert on - socket_io_own <= server_to_client, on
     assert emitted <= set(wire.CLIENT_EVENTS), emitted
     assert f'"{wire.NAMESPACE}"' in source

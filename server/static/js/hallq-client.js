@@ -9,6 +9,7 @@
  *   hall.on("change", function (state) { render(state); });       // after every delta
  *   hall.on("error", function (err) { showOffline(err); });
  *   hall.on("ended", function (why) { signInAgain(why); });     // token revoked or expired
+ *   hall.on("device.updated", function (device) { … });           // addressed: no seq
  *   hall.connect();
  *
  * The client keeps `hall.state` (the wire contract's StatePayload) up to date: services'
@@ -86,6 +87,11 @@
     ["ticket.issued", "ticket.called", "ticket.updated", "counter.updated", "queue.updated", "hall.updated"]
       .forEach(function (name) {
         socket.on(name, function (data) { self._delta(name, data); });
+      });
+    // Addressed to this client's device or window (no seq): handed on as they come.
+    ["device.updated", "print.outcome", "rating.stored"]
+      .forEach(function (name) {
+        socket.on(name, function (data) { self._fire(name, data); });
       });
     return this;
   };

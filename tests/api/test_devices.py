@@ -1,0 +1,153 @@
+"""A device's own view of itself, the kiosk's staff PIN, and reprinting a ticket."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+
+from PIL import Image
+from sqlalchemy import select
+
+from hallq.server.hall_file import KioskSettings
+from hallq.server.models import DeviceCommand, Event
+from tests.api.conftest import Api, assert_error, build_app
+
+
+def test_a_device_reads_its_own_status(api: Api, hall) -> None:
+    me = api.ok(api.get("/devices/me", "kiosk-1"))
+    assert (me["name"], me["kind"], me["status"]) == ("kiosk-1", "kiosk", {})
+    assert me["kiosk"] == {
+        "idle_seconds": 30,
+        "ticket_seconds": 8,
+        "footer": dict(hall.config.kiosk.footer),
+        "pin_set": True,  # never the PIN itself
+    }
+    display = api.ok(api.get("/devices/me", "display-b"))
+    assert (display["zone"], display["kiosk"]) == ("B", None)
+    assert_error(api.get("/devices/me", "clerk1"), 403, "role_not_allowed")
+
+
+def test_what_the_agent_reports_is_what_the_device_reads(api: Api, app, hall) -> None:
+    socketio = app.extensions["socketio"]
+    agent = socketio.test_client(app, namespace="/hall", auth={"token": hall.tokens["kiosk-2"]})
+    reply = agent.emit(
+        "device.status",
+        {"status": "paper_out", "detail": "roll empty"},
+        namespace="/hall",
+        callback=True,
+    )
+    assert reply == {"ok": True}
+    me = api.ok(api.get("/devices/me", "kiosk-2"))
+    assert me["status"] == {"status": "paper_out", "detail": "roll empty"}
+    assert me["last_seen_at"] is not None
+
+
+def test_the_staff_pin(api: Api) -> None:
+    assert api.post("/devices/me/unlock", "kiosk-1", json={"pin": "2468"}).status_code == 204
+    assert_error(api.post("/devices/me/unlock", "kiosk-1", json={"pin": "1111"}), 403, "wrong_pin")
+    assert_error(api.post("/devices/me/unlock", "display-a", json={"pin": "2468"}), 403)
+    database = api.client.application.extensions["hallq"].db
+    with database.reading() as session:
+        kinds = session.scalars(
+            select(Event.kind).where(Event.kind.like("kiosk.%")).order_by(Event.id)
+        ).all()
+    assert kinds == ["kiosk.unlocked", "kiosk.unlock_failed"]
+
+
+def test_guessing_the_pin_is_limited(api: Api) -> None:
+    for n in range(10):
+        assert_error(api.post("/devices/me/unlock", "kiosk-2", json={"pin": f"{n:04d}"}), 403)
+    limited = api.post("/devices/me/unlock", "kiosk-2", json={"pin": "2468"})
+    assert_error(limited, 429, "too_many_requests")
+    # Another kiosk is not held back.
+    assert api.post("/devices/me/unlock", "kiosk-1", json={"pin": "2468"}).status_code == 204
+
+
+def test_without_a_pin_in_the_hall_file_nobody_unlocks(make_hall, clock) -> None:
+    from tests.api.conftest import Api as Client
+
+    info = make_hall()
+    config = dataclasses.replace(info.config, kiosk=KioskSettings())
+    info = make_hall(config=config)
+    app = build_app(info, clock)
+    client = Client(app.test_client(), info)
+    assert_error(
+        client.post("/devices/me/unlock", "kiosk-1", json={"pin": "2468"}), 409, "no_staff_pin"
+    )
+    assert client.ok(client.get("/devices/me", "kiosk-1"))["kiosk"]["pin_set"] is False
+    app.extensions["hallq"].db.dispose()
+
+
+def test_staff_reprint_a_ticket_on_its_kiosk_or_another(api: Api, app, hall) -> None:
+    ticket = api.issue("consultation", "kiosk-2")
+    socketio = app.extensions["socketio"]
+    kiosk2 = socketio.test_client(app, namespace="/hall", auth={"token": hall.tokens["kiosk-2"]})
+    kiosk2.get_received("/hall")
+    queued = api.post(f"/tickets/{ticket['id']}/reprint", "clerk3")
+    assert queued.status_code == 202
+    body = queued.get_json()
+    assert body["device"] == "kiosk-2"
+    jobs = [p["args"][0] for p in kiosk2.get_received("/hall") if p["name"] == "print.job"]
+    assert [(j["id"], j["ticket"]["number"]) for j in jobs] == [(body["id"], ticket["number"])]
+    elsewhere = api.ok(
+        api.post(f"/tickets/{ticket['id']}/reprint", "supervisor", json={"kiosk": "kiosk-1"}), 202
+    )
+    assert elsewhere["device"] == "kiosk-1"
+    database = app.extensions["hallq"].db
+    with database.reading() as session:
+        stored = (
+            session.execute(
+                select(DeviceCommand.device_id).where(DeviceCommand.ticket_id == ticket["id"])
+            )
+            .scalars()
+            .all()
+        )
+        logged = session.scalars(select(Event.payload).where(Event.kind == "ticket.reprint")).all()
+    assert stored == [hall.devices["kiosk-2"]] * 2 + [hall.devices["kiosk-1"]]
+    assert [p["kiosk"] for p in logged] == ["kiosk-2", "kiosk-1"]
+
+
+def test_reprint_refusals(api: Api) -> None:
+    at_desk = api.issue("consultation", "clerk3")
+    assert_error(api.post(f"/tickets/{at_desk['id']}/reprint", "clerk3"), 409, "which_kiosk")
+    assert_error(
+        api.post(f"/tickets/{at_desk['id']}/reprint", "clerk3", json={"kiosk": "kiosk-9"}),
+        404,
+        "unknown_kiosk",
+    )
+    from_kiosk = api.issue("consultation")
+    assert_error(api.post(f"/tickets/{from_kiosk['id']}/reprint", "kiosk-1"), 403)
+
+
+def test_the_kiosk_screen_hears_how_its_print_went(api: Api, app, hall) -> None:
+    socketio = app.extensions["socketio"]
+    screen = socketio.test_client(app, namespace="/hall", auth={"token": hall.tokens["kiosk-1"]})
+    agent = socketio.test_client(app, namespace="/hall", auth={"token": hall.tokens["kiosk-1"]})
+    other = socketio.test_client(app, namespace="/hall", auth={"token": hall.tokens["kiosk-2"]})
+    ticket = api.issue("consultation")
+    job = next(p["args"][0] for p in agent.get_received("/hall") if p["name"] == "print.job")
+    screen.get_received("/hall"), other.get_received("/hall")
+    agent.emit(
+        "print.result", {"id": job["id"], "ok": False, "reason": "too_old"}, namespace="/hall"
+    )
+    outcomes = [p["args"][0] for p in screen.get_received("/hall") if p["name"] == "print.outcome"]
+    assert outcomes == [
+        {"id": job["id"], "ticket_id": ticket["id"], "ok": False, "reason": "too_old"}
+    ]
+    assert [p for p in other.get_received("/hall") if p["name"] == "print.outcome"] == []
+
+
+def test_a_tickets_preview_is_the_printed_layout(api: Api) -> None:
+    ticket = api.issue("consultation", "kiosk-1")
+    for who in ("clerk1", "kiosk-1"):
+        shown = api.get(f"/tickets/{ticket['id']}/preview.png", who)
+        assert shown.status_code == 200 and shown.mimetype == "image/png"
+        assert shown.data.startswith(b"\x89PNG")
+    image = Image.open(io.BytesIO(api.get(f"/tickets/{ticket['id']}/preview.png", "clerk1").data))
+    assert image.width == 576
+    narrow = api.get(f"/tickets/{ticket['id']}/preview.png?paper=58", "clerk1")
+    assert Image.open(io.BytesIO(narrow.data)).width == 384
+    # Another kiosk's ticket is none of this one's business; a display has no say.
+    assert_error(api.get(f"/tickets/{ticket['id']}/preview.png", "kiosk-2"), 404, "unknown_ticket")
+    assert_error(api.get(f"/tickets/{ticket['id']}/preview.png", "display-a"), 403)
+    assert_error(api.get("/tickets/999999/preview.png", "clerk1"), 404, "unknown_ticket")
