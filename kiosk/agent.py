@@ -39,6 +39,8 @@ from hallq.server import wire
 
 log = logging.getLogger(__name__)
 
+# How long an answered job is remembered (not printed again if the server sends it again).
+ANSWERED_KEPT = 24 * 3600.0
 # The printer can take a job in these states (near end still prints).
 PRINTS = frozenset({PrinterState.OK, PrinterState.PAPER_NEAR_END, PrinterState.UNKNOWN})
 
@@ -113,7 +115,7 @@ class KioskAgent:
             log.warning("ignored a malformed print job: %r", job)
             return
         spooled, new = self.spool.add(job, self.clock())
-        if not new and spooled.finished:
+        if not new and spooled.finished and spooled.answered:
             spooled.answered = False  # the server did not get the answer: send it again
             self.spool.save(spooled)
         self._poke()
@@ -137,10 +139,14 @@ class KioskAgent:
             return False
         if isinstance(reply, dict) and (reply.get("ok") or "error" in reply):
             # An error means the server no longer knows the job (it expired there): keeping
-            # it would only answer again and again.
+            # on answering would not help.
             if "error" in reply:
                 log.warning("the server refused the answer to job %s: %s", job.id, reply)
-            self.spool.remove(job.id)
+            # Kept a while as answered, so that a job the server sends again (a reconnect
+            # racing the answer) is answered again, never printed again.
+            job.answered = True
+            job.answered_at = self.clock()
+            self.spool.save(job)
             return True
         return False
 
@@ -181,12 +187,15 @@ class KioskAgent:
             stamp = job.received_at
         return self.clock() - min(stamp, job.received_at)
 
+    def _too_old(self, job: SpooledJob) -> None:
+        job.state, job.reason = "failed", "too_old"
+        self.spool.save(job)
+        log.warning("job %s is too old to print now: reprint at the desk", job.id)
+
     def _print(self, job: SpooledJob) -> None:
         """Print one job, or leave it waiting (printer not ready), or fail it (too old)."""
         if self._age(job) > self.options.max_age:
-            job.state, job.reason = "failed", "too_old"
-            self.spool.save(job)
-            log.warning("job %s is too old to print now: reprint at the desk", job.id)
+            self._too_old(job)
             return
         if self._poll() not in PRINTS:
             return  # waits for the printer; polled again
@@ -230,20 +239,32 @@ class KioskAgent:
     def _work(self) -> None:
         """Print waiting jobs in order and answer finished ones; wait when nothing can go."""
         while not self._stopped.is_set():
-            progressed = False
-            for job in self.spool.jobs():
-                if self._stopped.is_set():
-                    return
-                if job.state == "received":
-                    self._print(job)
-                    job = self.spool.get(job.id) or job
-                    if job.state == "received":
-                        break  # the printer cannot take it: later jobs wait behind it
-                if job.finished and not job.answered:
-                    progressed = self._answer(job) or progressed
-            if not progressed:
+            if not self.work_once():
                 with self._wake:
                     self._wake.wait(self.options.poll_seconds)
+
+    def work_once(self) -> bool:
+        """One pass over the spool; True when something was answered (look again at once)."""
+        jobs = self.spool.jobs()
+        # Too old is too old whatever the printer says: answered at once, even behind a
+        # job that waits for paper.
+        for job in jobs:
+            if job.state == "received" and self._age(job) > self.options.max_age:
+                self._too_old(job)
+        progressed = False
+        blocked = False
+        for job in self.spool.jobs():
+            if self._stopped.is_set():
+                break
+            if job.state == "received" and not blocked:
+                self._print(job)
+                job = self.spool.get(job.id) or job
+                # The printer cannot take it: later jobs wait behind it, in order.
+                blocked = job.state == "received"
+            if job.finished and not job.answered:
+                progressed = self._answer(job) or progressed
+        self.spool.forget_answered(older_than=self.clock() - ANSWERED_KEPT)
+        return progressed
 
     def _watch_printer(self) -> None:
         """Read the printer's state every few seconds; report it when it changes."""

@@ -3,7 +3,8 @@ restart of the agent and is printed once.
 
 A job's life: ``received`` (stored, not printed yet) → ``printing`` (the bytes are being
 handed to the printer) → ``printed``, or ``failed`` with a reason (too old when the paper came
-back, or interrupted); then it is ``answered`` once the server has the result, and removed.
+back, or interrupted); then it is ``answered`` once the server has the result, and kept a day
+so that the same job sent again is answered again, never printed again.
 
 Every change is written to a new file and renamed over the old one after an fsync, so a
 crash (kill -9, a power cut) leaves either the old state or the new one, never half a file.
@@ -32,6 +33,7 @@ class SpooledJob:
     state: State = "received"
     reason: str | None = None  # why it failed
     answered: bool = False  # the server acknowledged the result
+    answered_at: float | None = None
     attempts: int = field(default=0)
 
     @property
@@ -90,6 +92,12 @@ class Spool:
     def remove(self, job_id: int) -> None:
         with self._lock:
             self._path(job_id).unlink(missing_ok=True)
+
+    def forget_answered(self, older_than: float) -> None:
+        """Drop jobs answered before ``older_than`` (a day's worth is kept)."""
+        for job in self.jobs():
+            if job.answered and (job.answered_at or 0) < older_than:
+                self.remove(job.id)
 
     def jobs(self) -> list[SpooledJob]:
         """Every job on disk, oldest first (a leftover temporary file is ignored)."""

@@ -101,6 +101,13 @@ def test_a_press_prints_once_and_looks_like_its_preview(
     _wait("every answer", lambda: all(s == "done" for s, _ in _commands(sqlite_url).values()))
     time.sleep(1.0)
     assert len(emulator.jobs) == 3  # once each, in the order pressed
+    for job in emulator.jobs:
+        # On the wire: initialise, the ticket as raster images, the QR code drawn by the
+        # printer itself, and a cut at the end.
+        assert job.data.startswith(b"\x1b@")
+        assert b"\x1dv0" in job.data  # GS v 0: raster image
+        assert b"\x1d(k" in job.data  # GS ( k: QR code
+        assert b"\x1dV" in job.data[-4:]  # GS V: the cut ends the ticket
     # The printed ticket is the preview of the same ticket (its place: nobody was called).
     staff = api(server, api(server).login("clerk1"))
     for ticket, job in zip(issued, emulator.jobs, strict=True):

@@ -3,6 +3,16 @@
 Playwright's own browser builds are never downloaded: ``scripts/setup`` installs the system
 Chromium and ``fonts-wqy-microhei`` (without a CJK font Chinese shows as empty boxes).
 ``HALLQ_CHROMIUM`` may name another Chromium executable.
+
+Also here, for the screens' tests:
+
+- ``axe_violations(page)``: axe-core (``node_modules/axe-core``, from package.json through
+  ``npm ci`` in ``scripts/setup``) injected into the page and run with the WCAG 2.1 A and AA
+  rules; ``describe_violations`` makes them readable in an assertion.
+- ``touch_targets(page)``, ``too_small(targets)``, ``overlapping(targets)``: the boxes of the
+  rendered controls, for the 44 × 44 px touch-target rule and layouts at 200 % zoom.
+- ``live_hall(workdir)``: the sample hall served by ``hallq serve`` for a module of tests
+  (``LiveHall``: the server, the hall's users and tokens, a small API client).
 """
 
 import os

@@ -14,9 +14,11 @@ import pytest
 
 from hallq.server.hall_file import (
     LANGUAGES,
+    AppointmentRules,
     DeviceCommandAges,
     HallConfig,
     HallConfigError,
+    KioskSettings,
     Problem,
     QueueRules,
     load_hall_config,
@@ -374,6 +376,43 @@ def test_unknown_key_in_device_commands(tmp_path: pathlib.Path) -> None:
     assert problem.where == "device_commands.print_max_age"
     assert problem.line == line_of(text, "print_max_age")
     assert problem.message == 'unknown key "print_max_age" — did you mean "print_job_max_age"?'
+
+
+def test_kiosk_and_appointment_settings(tmp_path: pathlib.Path) -> None:
+    text = GOOD.replace(
+        "[[zones]]",
+        '[kiosk]\nstaff_pin = "024680"\nidle_seconds = 45\nticket_seconds = 10\n'
+        '[kiosk.footer]\nzh-Hant = "多謝"\nzh-Hans = "谢谢"\nen = "Thanks"\n\n'
+        "[appointments]\ncheck_in_before = 20\ncheck_in_after = 5\n\n[[zones]]",
+        1,
+    )
+    hall = parse_hall_config(text)
+    assert hall.kiosk == KioskSettings(
+        "024680", 45, 10, {"zh-Hant": "多謝", "zh-Hans": "谢谢", "en": "Thanks"}
+    )
+    assert hall.appointments == AppointmentRules(20, 5)
+    assert parse_hall_config(GOOD).kiosk == KioskSettings()  # left out: no PIN, defaults
+
+
+@pytest.mark.parametrize(
+    ("table", "key", "value", "message"),
+    [
+        ("kiosk", "staff_pin", '"12"', "use 4 to 8 digits, like 2468"),
+        ("kiosk", "staff_pin", "2468", "got a whole number 2468"),
+        ("kiosk", "idle_seconds", "4", "must be at least 5 (got 4)"),
+        ("kiosk", "ticket_seconds", "61", "must be at most 60 (got 61)"),
+        ("appointments", "check_in_before", "241", "must be at most 240 (got 241)"),
+        ("appointments", "check_in_after", "-1", "must be at least 0 (got -1)"),
+    ],
+)
+def test_bad_kiosk_and_appointment_settings(
+    tmp_path: pathlib.Path, table: str, key: str, value: str, message: str
+) -> None:
+    text = GOOD.replace("[[zones]]", f"[{table}]\n{key} = {value}\n\n[[zones]]", 1)
+    problem = only_problem(tmp_path, text)
+    assert problem.where == f"{table}.{key}"
+    assert problem.line == line_of(text, f"{key} = {value}")
+    assert message in problem.message
 
 
 @pytest.mark.parametrize(

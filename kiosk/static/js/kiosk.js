@@ -293,13 +293,14 @@
 
   function renderServices() {
     var box = $("services");
+    var stopped = printerStopped();
+    $("checkin-open").disabled = stopped || kiosk.busy;
     if (!kiosk.services) return;
     box.setAttribute("aria-busy", "false");
     var loading = box.querySelector("p");
     if (loading) loading.remove();
     var existing = {};
     box.querySelectorAll("button.service").forEach(function (b) { existing[b.dataset.service] = b; });
-    var stopped = printerStopped();
     kiosk.services.forEach(function (service, i) {
       var button = existing[service.code];
       delete existing[service.code];
@@ -336,7 +337,6 @@
       else button.removeAttribute("aria-busy");
     });
     Object.keys(existing).forEach(function (code) { existing[code].remove(); });
-    $("checkin-open").disabled = stopped || kiosk.busy;
   }
 
   function showHomeError(message) {

@@ -1,0 +1,162 @@
+"""The kiosk agent's own rules, with the real spool on disk and the printer emulator, without a
+server (tests/e2e/test_kiosk_agent.py runs it against ``hallq serve``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hallq.drivers.printer import open_printer
+from hallq.drivers.printer.emulator import PrinterEmulator
+from hallq.kiosk.agent import KioskAgent, Options
+from hallq.kiosk.spool import Spool
+
+NOW = dt.datetime(2026, 11, 30, 2, 0, tzinfo=dt.UTC)
+
+
+def _job(job_id: int, *, made: dt.datetime = NOW) -> dict[str, Any]:
+    return {
+        "id": job_id,
+        "queued_at": made.isoformat(),
+        "ticket": {
+            "id": job_id,
+            "number": f"A{job_id:03d}",
+            "service": "property-transfer",
+            "service_name": "物業過戶",
+            "documents": ["身份證明文件"],
+            "language": "zh-Hant",
+            "priority": "normal",
+            "people_ahead": 0,
+            "eta_minutes": 5,
+            "issued_at": "2026-11-30T10:00:00+08:00",
+            "status_url": "https://q.example.org/t/abc",
+            "hall_name": "海港產權過戶服務大廳",
+            "footer": None,
+        },
+    }
+
+
+class Answers:
+    """Stands in for the Socket.IO client: connected, and keeps what the agent answers."""
+
+    connected = True
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, Any]] = []
+
+    def call(self, event: str, data: Any, **_: Any) -> Any:
+        self.sent.append((event, data))
+        return {"ok": True}
+
+    def disconnect(self) -> None:
+        self.connected = False
+
+
+@pytest.fixture
+def printer() -> Any:
+    with PrinterEmulator(port=0) as emulator:
+        yield emulator
+
+
+def _agent(tmp_path: Path, emulator: PrinterEmulator, **options: Any) -> tuple[KioskAgent, Answers]:
+    agent = KioskAgent(
+        "http://hall.invalid",
+        "hqd_x",
+        open_printer(emulator.url),
+        Spool(tmp_path / "spool"),
+        Options(poll_seconds=0.05, **options),
+        clock=lambda: NOW.timestamp() + 1,
+    )
+    answers = Answers()
+    agent.client = answers  # type: ignore[assignment]
+    return agent, answers
+
+
+def _drain(agent: KioskAgent) -> None:
+    """Passes of the job loop, as its thread makes them, until nothing more happens."""
+    while agent.work_once():
+        pass
+
+
+def test_a_job_prints_once_however_often_it_comes(tmp_path: Path, printer: Any) -> None:
+    agent, answers = _agent(tmp_path, printer)
+    agent.take(_job(7))
+    agent.take(_job(7))  # the server sends it again on a reconnect
+    _drain(agent)
+    agent.take(_job(7))  # again, after it was answered: answered again, not printed again
+    _drain(agent)
+    printer.wait_for_job(1)
+    assert len(printer.jobs) == 1
+    assert answers.sent == [("print.result", {"id": 7, "ok": True})] * 2
+    agent.printer.close()
+
+
+def test_a_job_cut_short_by_a_crash_is_not_printed_again(tmp_path: Path, printer: Any) -> None:
+    spool = Spool(tmp_path / "spool")
+    spooled, _ = spool.add(_job(3), NOW.timestamp())
+    spooled.state = "printing"  # the agent died while sending it
+    spool.save(spooled)
+    agent, answers = _agent(tmp_path, printer)
+    agent.recover()
+    _drain(agent)
+    assert printer.jobs == []
+    assert answers.sent == [("print.result", {"id": 3, "ok": False, "reason": "interrupted"})]
+    agent.take(_job(3))  # sent again: still not printed
+    _drain(agent)
+    assert printer.jobs == []
+    agent.printer.close()
+
+
+def test_jobs_wait_for_paper_and_old_ones_are_not_printed(tmp_path: Path, printer: Any) -> None:
+    printer.state = "out"
+    agent, answers = _agent(tmp_path, printer, max_age=60)
+    agent.take(_job(1))
+    agent.take(_job(2, made=NOW - dt.timedelta(minutes=5)))  # pressed five minutes ago
+    _drain(agent)
+    assert printer.jobs == []  # nothing to a printer without paper
+    # The old one is answered at once, whatever the printer; the new one waits.
+    assert answers.sent == [("print.result", {"id": 2, "ok": False, "reason": "too_old"})]
+    assert [j.state for j in agent.spool.jobs()] == ["received", "failed"]
+    printer.state = "ok"
+    _drain(agent)
+    printer.wait_for_job(1)
+    assert len(printer.jobs) == 1
+    assert answers.sent[1:] == [("print.result", {"id": 1, "ok": True})]
+    assert all(j.answered for j in agent.spool.jobs())
+    agent.printer.close()
+
+
+def test_unanswered_results_wait_for_the_server(tmp_path: Path, printer: Any) -> None:
+    agent, answers = _agent(tmp_path, printer)
+    answers.connected = False
+    agent.take(_job(9))
+    _drain(agent)
+    printer.wait_for_job(1)
+    assert answers.sent == []
+    assert [(j.state, j.answered) for j in agent.spool.jobs()] == [("printed", False)]
+    answers.connected = True
+    _drain(agent)
+    assert answers.sent == [("print.result", {"id": 9, "ok": True})]
+    assert len(printer.jobs) == 1
+    agent.printer.close()
+
+
+def test_a_malformed_job_is_ignored(tmp_path: Path, printer: Any) -> None:
+    agent, _answers = _agent(tmp_path, printer)
+    for bad in (None, "job", {"id": "7"}, {"ticket": {}}):
+        agent.take(bad)
+    assert agent.spool.jobs() == []
+    agent.printer.close()
+
+
+def test_the_spool_keeps_whole_files_only(tmp_path: Path) -> None:
+    spool = Spool(tmp_path / "spool")
+    first, new = spool.add(_job(1), 1.0)
+    assert new and spool.add(_job(1), 2.0) == (first, False)
+    (tmp_path / "spool" / "job-000000000002.tmp").write_text("{half a fi")  # a crash mid-write
+    spool.add(_job(3), 3.0)
+    assert [j.id for j in spool.jobs()] == [1, 3]
+    assert (tmp_path / "spool").stat().st_mode & 0o077 == 0
