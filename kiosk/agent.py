@@ -281,7 +281,7 @@ class KioskAgent:
                     self.server_url,
                     namespaces=[wire.NAMESPACE],
                     transports=["websocket"],
-                    auth={"token": self.token},
+                    auth={"token": self.token, "agent": True},
                     wait_timeout=10,
                 )
                 return

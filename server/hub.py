@@ -77,6 +77,11 @@ def device_room(device_id: int) -> str:
     return f"device:{device_id}"
 
 
+def agent_room(device_id: int) -> str:
+    """The device's agent(s): device commands go here, not to its screen."""
+    return f"agent:{device_id}"
+
+
 def ticket_room(ticket_id: int) -> str:
     """The customer's page of one ticket (joined with its status token)."""
     return f"ticket:{ticket_id}"
@@ -392,7 +397,7 @@ class Hub:
                     )
             else:
                 data = {"id": event.command_id, **(event.payload or {})}
-            self.send(device_room(event.device_id), event.kind, data)
+            self.send(agent_room(event.device_id), event.kind, data)
 
         return step
 

@@ -39,6 +39,7 @@ from hallq.server.hub import (
     Hub,
     MemorySeq,
     RedisSeq,
+    agent_room,
     counter_room,
     device_room,
     hall_room,
@@ -73,6 +74,7 @@ class Connected:
     caller: Caller
     digest: str
     kind: str  # "user" | "device"
+    agent: bool = False  # a device's agent (takes its commands), not its screen
 
 
 class Sessions:
@@ -94,9 +96,18 @@ class Sessions:
         if start:
             self.socketio.start_background_task(self._housekeeping)
 
-    def remove(self, sid: str) -> None:
+    def remove(self, sid: str) -> Connected | None:
         with self._lock:
-            self._open.pop(sid, None)
+            return self._open.pop(sid, None)
+
+    def agents_of(self, caller: Caller) -> list[Connected]:
+        """The device's agents connected to this process."""
+        with self._lock:
+            return [
+                c
+                for c in self._open.values()
+                if c.agent and c.caller.actor.device_id == caller.actor.device_id
+            ]
 
     def get(self, sid: str) -> Connected | None:
         with self._lock:
@@ -284,6 +295,9 @@ class HallNamespace(Namespace):
                 {"code": "bad_token", "message": "token missing, unknown or revoked"}
             )
         sid = request.sid  # type: ignore[attr-defined]
+        # A device's agent (the program that prints, speaks or reads the pad) says so; its
+        # screen shares its token but takes no device commands.
+        agent = who.kind == "device" and isinstance(auth, dict) and auth.get("agent") is True
         join_room(hall_room(hall.id))
         if who.zone:
             join_room(zone_room(hall.id, who.zone))
@@ -291,11 +305,13 @@ class HallNamespace(Namespace):
             join_room(counter_room(hall.id, who.counter_number))
         if who.kind == "device":
             join_room(device_room(who.actor.device_id or 0))
+            if agent:
+                join_room(agent_room(who.actor.device_id or 0))
         else:
             # A clerk's screen hears what happens at the window the clerk holds.
             for number in state.windows_held(who.actor.user_id):
                 join_room(counter_room(hall.id, number))
-        self.sessions.add(Connected(sid, who, digest, kind))
+        self.sessions.add(Connected(sid, who, digest, kind, agent))
         self.emit(
             wire.JOINED,
             {
@@ -310,7 +326,7 @@ class HallNamespace(Namespace):
             room=sid,
         )
         state.hub.send_snapshot(sid, hall)
-        if who.kind == "device" and who.actor.device_id is not None:
+        if agent and who.actor.device_id is not None:
             device_id = who.actor.device_id
             state.commands.run(
                 hall,
@@ -341,7 +357,21 @@ class HallNamespace(Namespace):
         return True
 
     def on_disconnect(self, reason: Any = None) -> None:
-        self.sessions.remove(request.sid)  # type: ignore[attr-defined]
+        gone = self.sessions.remove(request.sid)  # type: ignore[attr-defined]
+        if gone is not None and gone.agent and not self.sessions.agents_of(gone.caller):
+            # The device's last agent left (stopped, crashed, unplugged): its screen must not
+            # go on promising tickets that will not print.
+            state = self.state
+            actor = gone.caller.actor
+            now = state.clock()
+            status = {"status": "offline", "detail": "agent disconnected"}
+            try:
+                hall = state.hall(None, actor.hall_id)
+                state.commands.run(
+                    hall, actor, now, lambda session: devices.report(session, actor, status, now)
+                )
+            except Exception:  # a disconnect must not fail: the device may be gone already
+                log.exception("could not mark device %s offline", actor.device_id)
 
     # --- agent messages ------------------------------------------------------------------
 

@@ -5,6 +5,11 @@ counter) and the server share it without dragging each other in. REST paths live
 ``API_PREFIX``; Socket.IO uses ``NAMESPACE``. Payloads are plain JSON objects whose
 shapes are the TypedDicts below; times are ISO 8601 strings with a UTC offset.
 
+A client joins ``/hall`` with ``auth: {"token": …}``; a device's agent (the kiosk agent, the
+announcer, the counter agent) adds ``"agent": true``: device commands go to its agents, not
+to the screens that share its token, and when its last agent leaves the device is reported
+``offline``. A customer's page of one ticket joins with ``auth: {"ticket": status_token}``.
+
 Socket.IO traffic is of three kinds:
 
 - **Deltas** go to every client of the hall, each with the hall's next ``seq``: a client

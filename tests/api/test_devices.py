@@ -29,7 +29,9 @@ def test_a_device_reads_its_own_status(api: Api, hall) -> None:
 
 def test_what_the_agent_reports_is_what_the_device_reads(api: Api, app, hall) -> None:
     socketio = app.extensions["socketio"]
-    agent = socketio.test_client(app, namespace="/hall", auth={"token": hall.tokens["kiosk-2"]})
+    agent = socketio.test_client(
+        app, namespace="/hall", auth={"token": hall.tokens["kiosk-2"], "agent": True}
+    )
     reply = agent.emit(
         "device.status",
         {"status": "paper_out", "detail": "roll empty"},
@@ -81,7 +83,9 @@ def test_without_a_pin_in_the_hall_file_nobody_unlocks(make_hall, clock) -> None
 def test_staff_reprint_a_ticket_on_its_kiosk_or_another(api: Api, app, hall) -> None:
     ticket = api.issue("consultation", "kiosk-2")
     socketio = app.extensions["socketio"]
-    kiosk2 = socketio.test_client(app, namespace="/hall", auth={"token": hall.tokens["kiosk-2"]})
+    kiosk2 = socketio.test_client(
+        app, namespace="/hall", auth={"token": hall.tokens["kiosk-2"], "agent": True}
+    )
     kiosk2.get_received("/hall")
     queued = api.post(f"/tickets/{ticket['id']}/reprint", "clerk3")
     assert queued.status_code == 202
@@ -122,11 +126,15 @@ def test_reprint_refusals(api: Api) -> None:
 def test_the_kiosk_screen_hears_how_its_print_went(api: Api, app, hall) -> None:
     socketio = app.extensions["socketio"]
     screen = socketio.test_client(app, namespace="/hall", auth={"token": hall.tokens["kiosk-1"]})
-    agent = socketio.test_client(app, namespace="/hall", auth={"token": hall.tokens["kiosk-1"]})
+    agent = socketio.test_client(
+        app, namespace="/hall", auth={"token": hall.tokens["kiosk-1"], "agent": True}
+    )
     other = socketio.test_client(app, namespace="/hall", auth={"token": hall.tokens["kiosk-2"]})
     ticket = api.issue("consultation")
     job = next(p["args"][0] for p in agent.get_received("/hall") if p["name"] == "print.job")
-    screen.get_received("/hall"), other.get_received("/hall")
+    # The screen shares the kiosk's token but prints nothing: the job went to the agent alone.
+    assert [p for p in screen.get_received("/hall") if p["name"] == "print.job"] == []
+    other.get_received("/hall")
     agent.emit(
         "print.result", {"id": job["id"], "ok": False, "reason": "too_old"}, namespace="/hall"
     )
@@ -151,3 +159,31 @@ def test_a_tickets_preview_is_the_printed_layout(api: Api) -> None:
     assert_error(api.get(f"/tickets/{ticket['id']}/preview.png", "kiosk-2"), 404, "unknown_ticket")
     assert_error(api.get(f"/tickets/{ticket['id']}/preview.png", "display-a"), 403)
     assert_error(api.get("/tickets/999999/preview.png", "clerk1"), 404, "unknown_ticket")
+
+
+def test_when_the_agent_leaves_its_screen_hears_the_kiosk_is_offline(api: Api, app, hall) -> None:
+    socketio = app.extensions["socketio"]
+    screen = socketio.test_client(app, namespace="/hall", auth={"token": hall.tokens["kiosk-1"]})
+    agents = [
+        socketio.test_client(
+            app, namespace="/hall", auth={"token": hall.tokens["kiosk-1"], "agent": True}
+        )
+        for _ in range(2)
+    ]
+    agents[0].emit("device.status", {"status": "ok"}, namespace="/hall", callback=True)
+    screen.get_received("/hall")
+
+    def updates() -> list[dict]:
+        return [p["args"][0] for p in screen.get_received("/hall") if p["name"] == "device.updated"]
+
+    # A screen leaving, or one of two agents leaving, changes nothing.
+    socketio.test_client(app, namespace="/hall", auth={"token": hall.tokens["kiosk-1"]}).disconnect(
+        namespace="/hall"
+    )
+    agents[0].disconnect(namespace="/hall")
+    assert updates() == []
+    assert api.ok(api.get("/devices/me", "kiosk-1"))["status"]["status"] == "ok"
+    agents[1].disconnect(namespace="/hall")
+    (update,) = updates()
+    assert update["status"] == {"status": "offline", "detail": "agent disconnected"}
+    assert api.ok(api.get("/devices/me", "kiosk-1"))["status"]["status"] == "offline"

@@ -12,11 +12,12 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from playwright.sync_api import expect
 
 from hallq.server.hall_file import load_hall_config, sample_hall_path
 from hallq.server.queue.hours import OpeningHours
@@ -80,11 +81,20 @@ def context(browser):
 
 
 @pytest.fixture
-def agents() -> Iterator[list[HallSocket]]:
+def agent(live: LiveHall) -> Iterator[Callable[[str], HallSocket]]:
+    """``agent(device)``: stands in for the kiosk's agent, reporting its printer fine as the
+    real one does on connecting; gone after the test (the kiosk is then offline)."""
     made: list[HallSocket] = []
-    yield made
-    for agent in made:
-        agent.close()
+
+    def connect(device: str) -> HallSocket:
+        socket = HallSocket(live.url, live.token(device), agent=True).connect()
+        made.append(socket)
+        assert socket.call("device.status", {"status": "ok"}) == {"ok": True}
+        return socket
+
+    yield connect
+    for socket in made:
+        socket.close()
 
 
 def open_kiosk(context, live: LiveHall, device: str = "kiosk-1", clock: bool = False):
@@ -335,12 +345,11 @@ def test_closed_services_are_disabled_with_the_reason(context, live) -> None:
     assert_accessible(page, "home with closed services (en)")
 
 
-def test_the_printer_out_of_paper_stops_the_kiosk_until_it_is_fixed(context, live, agents) -> None:
+def test_the_printer_out_of_paper_stops_the_kiosk_until_it_is_fixed(context, live, agent) -> None:
     page = open_kiosk(context, live, device="kiosk-2")
-    agent = HallSocket(live.url, live.token("kiosk-2")).connect()
-    agents.append(agent)
-    assert not service_button(page, OPEN).is_disabled()
-    assert agent.call("device.status", {"status": "paper_out", "detail": "cover open"}) == {
+    printer = agent("kiosk-2")
+    expect(service_button(page, OPEN)).to_be_enabled()
+    assert printer.call("device.status", {"status": "paper_out", "detail": "cover open"}) == {
         "ok": True
     }
     alert = page.locator("#printer-problem")
@@ -350,17 +359,17 @@ def test_the_printer_out_of_paper_stops_the_kiosk_until_it_is_fixed(context, liv
     assert page.locator("#checkin-open").is_disabled()
     assert_accessible(page, "home, printer out of paper")
     # Running low on paper still prints.
-    agent.call("device.status", {"status": "paper_near_end"})
+    printer.call("device.status", {"status": "paper_near_end"})
     alert.wait_for(state="hidden", timeout=5_000)
     assert not service_button(page, OPEN).is_disabled()
-    agent.call("device.status", {"status": "offline"})
+    printer.call("device.status", {"status": "offline"})
     alert.wait_for(state="visible", timeout=5_000)
     assert alert.inner_text() == "打印機故障：請向職員求助"
     # A screen opened meanwhile knows it from devices/me.
     other = open_kiosk(context, live, device="kiosk-2")
     other.locator("#printer-problem").wait_for(state="visible")
     assert service_button(other, OPEN).is_disabled()
-    agent.call("device.status", {"status": "ok"})
+    printer.call("device.status", {"status": "ok"})
     alert.wait_for(state="hidden", timeout=5_000)
     assert not service_button(page, OPEN).is_disabled()
     assert not page.locator("#checkin-open").is_disabled()
@@ -373,12 +382,11 @@ def test_the_printer_out_of_paper_stops_the_kiosk_until_it_is_fixed(context, liv
         ("too_old", "號碼票未能及時列印：請記下您的號碼，並向服務台查詢"),
     ],
 )
-def test_a_failed_print_keeps_the_number_on_screen(context, live, agents, reason, says) -> None:
+def test_a_failed_print_keeps_the_number_on_screen(context, live, agent, reason, says) -> None:
     page = open_kiosk(context, live, device="kiosk-2", clock=True)
-    agent = HallSocket(live.url, live.token("kiosk-2")).connect()
-    agents.append(agent)
+    printer = agent("kiosk-2")
     ticket = press(page, OPEN)
-    job = agent.wait_for(
+    job = printer.wait_for(
         lambda events: next(
             (
                 data
@@ -390,7 +398,7 @@ def test_a_failed_print_keeps_the_number_on_screen(context, live, agents, reason
         "the print job of the ticket",
     )
     assert job["ticket"]["number"] == ticket["number"]
-    reply = agent.call("print.result", {"id": job["id"], "ok": False, "reason": reason})
+    reply = printer.call("print.result", {"id": job["id"], "ok": False, "reason": reason})
     assert reply.get("ok") is True, reply
     failed = page.locator("#ticket-print-failed")
     failed.wait_for(state="visible", timeout=5_000)

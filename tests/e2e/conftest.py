@@ -166,9 +166,10 @@ class HallSocket:
     """A Socket.IO client of namespace ``/hall`` (websocket transport) that records every
     event it receives, in order."""
 
-    def __init__(self, base_url: str, token: str) -> None:
+    def __init__(self, base_url: str, token: str, agent: bool = False) -> None:
         self.base_url = base_url
         self.token = token
+        self.agent = agent  # join as the device's agent: its commands come here
         self.events: list[tuple[str, Any]] = []
         self.connect_errors: list[Any] = []
         self._changed = threading.Condition()
@@ -191,7 +192,7 @@ class HallSocket:
             self.base_url,
             namespaces=[NAMESPACE],
             transports=["websocket"],
-            auth={"token": self.token},
+            auth={"token": self.token, "agent": True} if self.agent else {"token": self.token},
             wait_timeout=timeout,
         )
         return self
@@ -294,12 +295,14 @@ def api(server_factory) -> Iterator[Callable[..., Api]]:
 
 @pytest.fixture
 def hall_socket(server_factory) -> Iterator[Callable[..., HallSocket]]:
-    """``hall_socket(server, token, connect=True)``: a Socket.IO client of ``/hall``,
-    disconnected after the test."""
+    """``hall_socket(server, token, connect=True, agent=False)``: a Socket.IO client of
+    ``/hall``, disconnected after the test."""
     made: list[HallSocket] = []
 
-    def make(server: ServerProcess, token: str, connect: bool = True) -> HallSocket:
-        client = HallSocket(server.url, token)
+    def make(
+        server: ServerProcess, token: str, connect: bool = True, agent: bool = False
+    ) -> HallSocket:
+        client = HallSocket(server.url, token, agent=agent)
         made.append(client)
         return client.connect() if connect else client
 

@@ -70,7 +70,7 @@ def test_a_kiosk_gets_its_print_job_until_it_answers(
 ) -> None:
     hall = prepare_hall(database_url)
     server = start_server(database_url, env={"HALLQ_PUBLIC_URL": "https://q.example.org"})
-    kiosk = hall_socket(server, hall.tokens["kiosk-1"])
+    kiosk = hall_socket(server, hall.tokens["kiosk-1"], agent=True)
     display = hall_socket(server, hall.tokens["display-a"])
     ticket = api(server, hall.tokens["kiosk-1"]).post(
         "/api/v1/tickets", {"service": "property-transfer"}
@@ -85,7 +85,7 @@ def test_a_kiosk_gets_its_print_job_until_it_answers(
 
     # Reconnect: the job again, with the same id.
     kiosk.close()
-    kiosk = hall_socket(server, hall.tokens["kiosk-1"])
+    kiosk = hall_socket(server, hall.tokens["kiosk-1"], agent=True)
     again = kiosk.wait_for(lambda ev: [d for n, d in ev if n == wire.PRINT_JOB], "the job again")
     assert again[0]["id"] == job["id"]
 
@@ -93,14 +93,14 @@ def test_a_kiosk_gets_its_print_job_until_it_answers(
     kiosk.close()
     server.kill9()
     server = start_server(database_url, env={"HALLQ_PUBLIC_URL": "https://q.example.org"})
-    kiosk = hall_socket(server, hall.tokens["kiosk-1"])
+    kiosk = hall_socket(server, hall.tokens["kiosk-1"], agent=True)
     after = kiosk.wait_for(lambda ev: [d for n, d in ev if n == wire.PRINT_JOB], "the job again")
     assert after[0]["id"] == job["id"]
     assert kiosk.call(wire.PRINT_RESULT, {"id": job["id"], "ok": True})["ok"] is True
 
     # Answered: never again.
     kiosk.close()
-    kiosk = hall_socket(server, hall.tokens["kiosk-1"])
+    kiosk = hall_socket(server, hall.tokens["kiosk-1"], agent=True)
     kiosk.wait_for(lambda ev: any(n == wire.STATE for n, _ in ev), "a snapshot")
     time.sleep(0.5)
     assert wire.PRINT_JOB not in kiosk.names()

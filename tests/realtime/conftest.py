@@ -52,11 +52,13 @@ def app(hall: Hall, tmp_path, clock: FakeClock) -> Iterator[Flask]:
     state.db.dispose()
 
 
-def connect(app: Flask, token: str | None, **options: Any) -> Any:
+def connect(app: Flask, token: str | None, *, agent: bool = False, **options: Any) -> Any:
+    """A client of ``/hall``; ``agent=True`` joins as the device's agent (takes its commands)."""
     socketio = app.extensions["socketio"]
-    return socketio.test_client(
-        app, namespace=wire.NAMESPACE, auth={"token": token} if token else None, **options
-    )
+    auth: dict[str, Any] | None = None
+    if token:
+        auth = {"token": token, "agent": True} if agent else {"token": token}
+    return socketio.test_client(app, namespace=wire.NAMESPACE, auth=auth, **options)
 
 
 def login(client: Any, name: str) -> dict[str, str]:

@@ -41,8 +41,8 @@ def _commands(hall: Hall) -> list[tuple[str, str, int | None]]:
 def test_the_issuing_kiosk_gets_a_print_job_with_everything_to_print(
     app: Flask, hall: Hall
 ) -> None:
-    kiosk = connect(app, hall.tokens["kiosk-1"])
-    other_kiosk = connect(app, hall.tokens["kiosk-2"])
+    kiosk = connect(app, hall.tokens["kiosk-1"], agent=True)
+    other_kiosk = connect(app, hall.tokens["kiosk-2"], agent=True)
     display = connect(app, hall.tokens["display-a"])
     for sock in (kiosk, other_kiosk, display):
         events(sock)
@@ -81,7 +81,7 @@ def test_the_issuing_kiosk_gets_a_print_job_with_everything_to_print(
 
 
 def test_staff_tickets_print_nothing(app: Flask, hall: Hall) -> None:
-    kiosk = connect(app, hall.tokens["kiosk-1"])
+    kiosk = connect(app, hall.tokens["kiosk-1"], agent=True)
     events(kiosk)
     _issue(
         app,
@@ -96,14 +96,14 @@ def test_staff_tickets_print_nothing(app: Flask, hall: Hall) -> None:
 
 
 def test_a_print_job_comes_again_on_every_reconnect_until_answered(app: Flask, hall: Hall) -> None:
-    kiosk = connect(app, hall.tokens["kiosk-1"])
+    kiosk = connect(app, hall.tokens["kiosk-1"], agent=True)
     events(kiosk)
     ticket = _issue(app, hall, "consultation", _kiosk(hall))
     (job,) = named(kiosk, wire.PRINT_JOB)
     kiosk.disconnect(namespace=wire.NAMESPACE)
 
     for _ in range(2):  # not answered: again and again
-        kiosk = connect(app, hall.tokens["kiosk-1"])
+        kiosk = connect(app, hall.tokens["kiosk-1"], agent=True)
         received = events(kiosk)
         # After the snapshot: the screen knows the hall before it prints.
         assert [name for name, _ in received] == [wire.JOINED, wire.STATE, wire.PRINT_JOB]
@@ -112,7 +112,7 @@ def test_a_print_job_comes_again_on_every_reconnect_until_answered(app: Flask, h
         assert again["ticket"]["people_ahead"] == 0
         kiosk.disconnect(namespace=wire.NAMESPACE)
 
-    kiosk = connect(app, hall.tokens["kiosk-1"])
+    kiosk = connect(app, hall.tokens["kiosk-1"], agent=True)
     events(kiosk)
     ack = kiosk.emit(
         wire.PRINT_RESULT, {"id": job["id"], "ok": True}, namespace=wire.NAMESPACE, callback=True
@@ -124,13 +124,13 @@ def test_a_print_job_comes_again_on_every_reconnect_until_answered(app: Flask, h
     )
     assert again == {"ok": True, "id": job["id"], "already": True}
     kiosk.disconnect(namespace=wire.NAMESPACE)
-    kiosk = connect(app, hall.tokens["kiosk-1"])
+    kiosk = connect(app, hall.tokens["kiosk-1"], agent=True)
     assert named(kiosk, wire.PRINT_JOB) == []
     assert _commands(hall) == [(wire.PRINT_JOB, "done", ticket["id"])]
 
 
 def test_a_failed_print_is_an_answer_too(app: Flask, hall: Hall) -> None:
-    kiosk = connect(app, hall.tokens["kiosk-1"])
+    kiosk = connect(app, hall.tokens["kiosk-1"], agent=True)
     events(kiosk)
     _issue(app, hall, "consultation", _kiosk(hall))
     (job,) = named(kiosk, wire.PRINT_JOB)
@@ -151,11 +151,11 @@ def test_a_failed_print_is_an_answer_too(app: Flask, hall: Hall) -> None:
 
 
 def test_a_device_answers_only_its_own_commands(app: Flask, hall: Hall) -> None:
-    kiosk = connect(app, hall.tokens["kiosk-1"])
+    kiosk = connect(app, hall.tokens["kiosk-1"], agent=True)
     events(kiosk)
     _issue(app, hall, "consultation", _kiosk(hall))
     (job,) = named(kiosk, wire.PRINT_JOB)
-    other = connect(app, hall.tokens["kiosk-2"])
+    other = connect(app, hall.tokens["kiosk-2"], agent=True)
     refused = other.emit(
         wire.PRINT_RESULT, {"id": job["id"], "ok": True}, namespace=wire.NAMESPACE, callback=True
     )
@@ -172,8 +172,8 @@ def test_finishing_asks_the_windows_pad_for_a_rating_until_it_answers(
     app: Flask, hall: Hall
 ) -> None:
     http = app.test_client()
-    pad = connect(app, hall.tokens["counter-3"])
-    other_pad = connect(app, hall.tokens["counter-4"])
+    pad = connect(app, hall.tokens["counter-3"], agent=True)
+    other_pad = connect(app, hall.tokens["counter-4"], agent=True)
     clerk = login(http, "clerk3")
     http.post("/api/v1/counters/3/open", headers=clerk)
     ticket = _issue(app, hall, "certificate-pickup", _kiosk(hall))
@@ -193,7 +193,7 @@ def test_finishing_asks_the_windows_pad_for_a_rating_until_it_answers(
     assert [name for name, _ in events(other_pad) if name == wire.RATING_REQUEST] == []
     # The pad was unplugged before the customer pressed: the request comes again.
     pad.disconnect(namespace=wire.NAMESPACE)
-    pad = connect(app, hall.tokens["counter-3"])
+    pad = connect(app, hall.tokens["counter-3"], agent=True)
     assert [r["id"] for r in named(pad, wire.RATING_REQUEST)] == [request["id"]]
     ack = pad.emit(
         wire.RATING_SUBMIT,
@@ -203,7 +203,7 @@ def test_finishing_asks_the_windows_pad_for_a_rating_until_it_answers(
     )
     assert ack["ok"] is True
     pad.disconnect(namespace=wire.NAMESPACE)
-    pad = connect(app, hall.tokens["counter-3"])
+    pad = connect(app, hall.tokens["counter-3"], agent=True)
     assert named(pad, wire.RATING_REQUEST) == []
 
 
@@ -211,7 +211,7 @@ def test_calling_the_next_ticket_cancels_an_unanswered_rating_request(
     app: Flask, hall: Hall
 ) -> None:
     http = app.test_client()
-    pad = connect(app, hall.tokens["counter-3"])
+    pad = connect(app, hall.tokens["counter-3"], agent=True)
     clerk = login(http, "clerk3")
     http.post("/api/v1/counters/3/open", headers=clerk)
     first = _issue(app, hall, "certificate-pickup", _kiosk(hall))
@@ -249,7 +249,7 @@ def test_the_window_sign_shows_the_newest_text_only(app: Flask, hall: Hall) -> N
     http.post("/api/v1/counters/2/open", headers=clerk)
     ticket = _issue(app, hall, "property-transfer", _kiosk(hall))
     http.post("/api/v1/counters/2/call-next", headers=clerk)
-    sign = connect(app, hall.tokens["counter-2"])
+    sign = connect(app, hall.tokens["counter-2"], agent=True)
     # While the agent was away the sign's text changed twice: only the newest comes.
     texts = named(sign, wire.SIGN_TEXT)
     assert [(t["state"], t["ticket"], t["text"]) for t in texts] == [
@@ -266,19 +266,19 @@ def test_the_window_sign_shows_the_newest_text_only(app: Flask, hall: Hall) -> N
     )
     assert ack["ok"] is True
     sign.disconnect(namespace=wire.NAMESPACE)
-    sign = connect(app, hall.tokens["counter-2"])
+    sign = connect(app, hall.tokens["counter-2"], agent=True)
     assert named(sign, wire.SIGN_TEXT) == []
 
 
 def test_old_commands_expire_with_a_log_entry(app: Flask, hall: Hall, clock: FakeClock) -> None:
-    kiosk = connect(app, hall.tokens["kiosk-1"])
+    kiosk = connect(app, hall.tokens["kiosk-1"], agent=True)
     events(kiosk)
     _issue(app, hall, "consultation", _kiosk(hall))
     (job,) = named(kiosk, wire.PRINT_JOB)
     kiosk.disconnect(namespace=wire.NAMESPACE)
     clock.advance(hall.context.rules.print_job_max_age + 1)
     # Too old: not sent again (a ticket printed long after the press would confuse).
-    kiosk = connect(app, hall.tokens["kiosk-1"])
+    kiosk = connect(app, hall.tokens["kiosk-1"], agent=True)
     assert named(kiosk, wire.PRINT_JOB) == []
     assert app.extensions["hallq"].expire_commands() == 1
     with hall.db.reading() as session:
@@ -310,7 +310,7 @@ def test_a_rating_reaches_the_clerks_screen_at_that_window(app: Flask, hall: Hal
     for step in ("call-next", "start", "finish"):
         http.post(f"/api/v1/counters/5/{step}", headers=clerk)
     events(screen), events(neighbour)
-    pad = connect(app, hall.tokens["counter-5"])
+    pad = connect(app, hall.tokens["counter-5"], agent=True)
     pad.emit(wire.RATING_SUBMIT, {"ticket": ticket["id"], "score": 1}, namespace=wire.NAMESPACE)
     (rated,) = named(screen, wire.RATING_STORED)
     assert (rated["number"], rated["score"], rated["counter"]) == (ticket["number"], 1, 5)

@@ -169,8 +169,8 @@ def test_every_message_has_the_contracts_shape(app: Flask, hall: Hall) -> None:
     """Each message a screen or an agent gets matches its TypedDict in ``wire.py``."""
     http = app.test_client()
     display = connect(app, hall.tokens["display-a"])
-    kiosk = connect(app, hall.tokens["kiosk-1"])
-    pad = connect(app, hall.tokens["counter-1"])
+    kiosk = connect(app, hall.tokens["kiosk-1"], agent=True)
+    pad = connect(app, hall.tokens["counter-1"], agent=True)
     kiosk_headers = {"Authorization": f"Bearer {hall.tokens['kiosk-1']}"}
     for _ in range(2):
         http.post("/api/v1/tickets", json={"service": "property-transfer"}, headers=kiosk_headers)
