@@ -74,11 +74,27 @@ def select_language() -> str:
     default = _default_language()
     if not has_request_context():
         return default
+    return chosen_language() or catalogs.best_language(
+        request.headers.get("Accept-Language"), default
+    )
+
+
+def chosen_language() -> str | None:
+    """The language the user picked on purpose (``?lang=``, then the cookie), if any: unlike
+    the browser's ``Accept-Language``, it outranks what a page knows of its reader."""
+    if not has_request_context():
+        return None
+    default_chinese = _chinese_for(_default_language())
     for candidate in (request.args.get(QUERY_PARAM), request.cookies.get(COOKIE_NAME)):
-        lang = catalogs.normalize_language(candidate, default_chinese=_chinese_for(default))
+        lang = catalogs.normalize_language(candidate, default_chinese=default_chinese)
         if lang is not None:
             return lang
-    return catalogs.best_language(request.headers.get("Accept-Language"), default)
+    return None
+
+
+def default_language() -> str:
+    """The hall's own language (the server's default)."""
+    return _default_language()
 
 
 def _select_locale() -> str:

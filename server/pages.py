@@ -3,13 +3,17 @@ ticket status page (the QR code on a ticket points at it)."""
 
 from __future__ import annotations
 
+import functools
 import io
 from typing import Any
 
 import qrcode
 from flask import Blueprint, Flask, Response, abort, render_template
+from flask_babel import force_locale
 from qrcode.image.svg import SvgPathImage
 
+from hallq.server import catalogs
+from hallq.server.i18n import chosen_language, default_language
 from hallq.server.queue import lookups
 from hallq.server.queue.hall import only_hall
 from hallq.server.queue.reads import ticket_status
@@ -79,4 +83,12 @@ def ticket_page(token: str) -> Any:
         hall = state.hall(session, row.hall_id)
         ticket = ticket_status(session, hall, state.estimator, row)
         service = lookups.service_by_code(session, hall.id, row.service_code)
-    return render_template("ticket.html", ticket=ticket, hall=hall.public(), service=service)
+    page = functools.partial(
+        render_template, "ticket.html", ticket=ticket, hall=hall.public(), service=service
+    )
+    if chosen_language() is None and row.language != default_language():
+        # The customer switched the kiosk to another language: the page follows the ticket,
+        # whatever the phone's browser prefers.
+        with force_locale(catalogs.babel_locale(row.language)):
+            return page()
+    return page()

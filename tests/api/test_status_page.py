@@ -50,6 +50,21 @@ def test_english_on_request(api: Api) -> None:
     assert _testid(by_header, "status") == "Waiting"
 
 
+def test_the_page_speaks_the_language_chosen_at_the_kiosk(api: Api) -> None:
+    ticket = api.issue("certificate-pickup", language="en")
+    url = urlsplit(ticket["status_url"]).path
+    # The phone prefers Chinese, but the customer switched the kiosk to English.
+    page = _page(api, url, headers={"Accept-Language": "zh-TW,zh;q=0.9"})
+    assert '<html lang="en"' in page and _testid(page, "status") == "Waiting"
+    # A language picked on the page itself wins.
+    picked = _page(api, url + "?lang=zh-Hans", headers={"Accept-Language": "en"})
+    assert _testid(picked, "status") == "等候中" and '<html lang="zh-Hans"' in picked
+    # A ticket in the hall's own language leaves the choice to the phone.
+    own = api.issue("certificate-pickup", language="zh-Hant")
+    by_phone = _page(api, urlsplit(own["status_url"]).path, headers={"Accept-Language": "en"})
+    assert _testid(by_phone, "status") == "Waiting"
+
+
 def test_the_page_follows_the_ticket(api: Api) -> None:
     ticket = api.issue("consultation")
     url = urlsplit(ticket["status_url"]).path
