@@ -25,13 +25,13 @@ from tests.e2e.conftest import HallSocket
 from tests.support.browser import (
     LiveHall,
     axe_violations,
-    collect_errors,
     describe_violations,
     live_hall,
     overlapping,
     too_small,
     touch_targets,
 )
+from tests.support.kiosk_screen import open_kiosk, press, service_button
 
 pytestmark = pytest.mark.browser
 
@@ -95,31 +95,6 @@ def agent(live: LiveHall) -> Iterator[Callable[[str], HallSocket]]:
     yield connect
     for socket in made:
         socket.close()
-
-
-def open_kiosk(context, live: LiveHall, device: str = "kiosk-1", clock: bool = False):
-    page = context.new_page()
-    page.errors = collect_errors(page)
-    if clock:
-        page.clock.install()
-    page.goto(f"{live.url}/kiosk#token={live.token(device)}")
-    page.locator("button.service").first.wait_for()
-    return page
-
-
-def service_button(page, code: str):
-    return page.locator(f"button.service[data-service={code}]")
-
-
-def press(page, code: str) -> dict[str, Any]:
-    """Touch a service; return the API's answer (the ticket) once the ticket screen shows it."""
-    with page.expect_response(
-        lambda r: r.url.endswith("/api/v1/tickets") and r.request.method == "POST"
-    ) as answer:
-        service_button(page, code).click()
-    ticket = answer.value.json()
-    page.locator("#ticket").wait_for(state="visible")
-    return ticket
 
 
 def assert_accessible(page, where: str) -> None:
