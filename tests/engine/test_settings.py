@@ -8,7 +8,7 @@ import dataclasses
 from alembic import command
 from sqlalchemy import inspect, select
 
-from hallq.server.hall_file import DeviceCommandAges
+from hallq.server.hall_file import AppointmentRules, DeviceCommandAges
 from hallq.server.hall_file.loader import load_hall as load_hall_file
 from hallq.server.migrate import alembic_config, is_current, upgrade
 from hallq.server.models import Counter, Service, Ticket
@@ -25,6 +25,7 @@ def test_the_settings_reach_the_engine(hall: Hall, clock: FakeClock) -> None:
     assert rules.max_priority_in_a_row == 3
     assert (rules.print_job_max_age, rules.rating_request_max_age) == (600, 180)
     assert rules.sign_text_max_age == 43200
+    assert (rules.check_in_before, rules.check_in_after) == (30, 15)
     assert hall.context.public_url is None
     with hall.db.reading() as s:
         typical = dict(s.execute(select(Service.code, Service.typical_minutes)).all())
@@ -40,6 +41,7 @@ def test_the_settings_reach_the_engine(hall: Hall, clock: FakeClock) -> None:
             max_priority_in_a_row=5,
         ),
         device_commands=DeviceCommandAges(30, 20, 600),
+        appointments=AppointmentRules(check_in_before=45, check_in_after=5),
         services=tuple(
             dataclasses.replace(s, typical_minutes=None if s.code == "consultation" else 7.5)
             for s in hall.config.services
@@ -70,6 +72,8 @@ def test_the_settings_reach_the_engine(hall: Hall, clock: FakeClock) -> None:
         "print_job_max_age": 30,
         "rating_request_max_age": 20,
         "sign_text_max_age": 600,
+        "check_in_before": 45,
+        "check_in_after": 5,
     }
     assert typical["consultation"] is None and typical["property-transfer"] == 7.5
 
@@ -85,6 +89,7 @@ def test_a_hall_loaded_before_these_settings_gets_the_defaults(hall: Hall) -> No
         context = load_context(s, hall.context.id)
     assert context.rules.no_show_after_recalls == 1
     assert context.rules.reinstate_places == 3 and context.rules.print_job_max_age == 600
+    assert (context.rules.check_in_before, context.rules.check_in_after) == (30, 15)
     assert context.public_url is None
 
 
