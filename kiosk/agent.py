@@ -79,7 +79,9 @@ class KioskAgent:
             reconnection=True, reconnection_delay=1, reconnection_delay_max=10, handle_sigint=False
         )
         self._printer_lock = threading.Lock()  # the status poll and a job never talk at once
-        self._wake = threading.Condition()
+        # Set when there may be work (a job came, the printer came back): an Event, not a
+        # Condition, so that a job arriving during a pass is not missed until the next poll.
+        self._wake = threading.Event()
         self._stopped = threading.Event()
         self._state: PrinterState | None = None  # what the printer last said
         self._reported: PrinterState | None = None  # what the server last heard
@@ -233,15 +235,14 @@ class KioskAgent:
     # --- the loops ------------------------------------------------------------------------
 
     def _poke(self) -> None:
-        with self._wake:
-            self._wake.notify_all()
+        self._wake.set()
 
     def _work(self) -> None:
         """Print waiting jobs in order and answer finished ones; wait when nothing can go."""
         while not self._stopped.is_set():
+            self._wake.clear()  # before the pass: a poke during it makes the wait return at once
             if not self.work_once():
-                with self._wake:
-                    self._wake.wait(self.options.poll_seconds)
+                self._wake.wait(self.options.poll_seconds)
 
     def work_once(self) -> bool:
         """One pass over the spool; True when something was answered (look again at once)."""

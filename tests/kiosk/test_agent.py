@@ -3,7 +3,9 @@ server (tests/e2e/test_kiosk_agent.py runs it against ``hallq serve``)."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -160,3 +162,35 @@ def test_the_spool_keeps_whole_files_only(tmp_path: Path) -> None:
     spool.add(_job(3), 3.0)
     assert [j.id for j in spool.jobs()] == [1, 3]
     assert (tmp_path / "spool").stat().st_mode & 0o077 == 0
+
+
+def test_a_job_coming_during_a_pass_prints_without_waiting_for_the_poll(
+    tmp_path: Path, printer: Any
+) -> None:
+    agent, answers = _agent(tmp_path, printer)
+    agent.options = dataclasses.replace(agent.options, poll_seconds=60.0)
+    one_pass = agent.work_once
+    passes = 0
+
+    def pass_with_a_press_in_it() -> bool:
+        # The press lands after the pass looked at the spool and before the loop waits.
+        nonlocal passes
+        passes += 1
+        progressed = one_pass()
+        if passes == 1:
+            agent.take(_job(1))
+        return progressed
+
+    agent.work_once = pass_with_a_press_in_it  # type: ignore[method-assign]
+    loop = threading.Thread(target=agent._work, daemon=True)
+    loop.start()
+    try:
+        job = printer.wait_for_job(1, timeout=5)
+        assert job is not None
+    finally:
+        agent._stopped.set()
+        agent._poke()
+        loop.join(5)
+    assert not loop.is_alive()
+    assert answers.sent[0] == ("print.result", {"id": 1, "ok": True})
+    agent.printer.close()
