@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 
 # How long an answered job is remembered (not printed again if the server sends it again).
 ANSWERED_KEPT = 24 * 3600.0
+FORGET_EVERY = 600.0  # seconds between clearing out answered jobs older than ANSWERED_KEPT
 # The printer can take a job in these states (near end still prints).
 PRINTS = frozenset({PrinterState.OK, PrinterState.PAPER_NEAR_END, PrinterState.UNKNOWN})
 
@@ -86,6 +87,7 @@ class KioskAgent:
         self._state: PrinterState | None = None  # what the printer last said
         self._reported: PrinterState | None = None  # what the server last heard
         self._threads: list[threading.Thread] = []
+        self._forgotten_at = float("-inf")  # when answered jobs were last cleared out
         self._register()
 
     # --- the server -----------------------------------------------------------------------
@@ -264,7 +266,10 @@ class KioskAgent:
                 blocked = job.state == "received"
             if job.finished and not job.answered:
                 progressed = self._answer(job) or progressed
-        self.spool.forget_answered(older_than=self.clock() - ANSWERED_KEPT)
+        now = self.clock()
+        if now - self._forgotten_at > FORGET_EVERY:
+            self.spool.forget_answered(older_than=now - ANSWERED_KEPT)
+            self._forgotten_at = now
         return progressed
 
     def _watch_printer(self) -> None:

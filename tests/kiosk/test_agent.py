@@ -121,13 +121,15 @@ def test_jobs_wait_for_paper_and_old_ones_are_not_printed(tmp_path: Path, printe
     assert printer.jobs == []  # nothing to a printer without paper
     # The old one is answered at once, whatever the printer; the new one waits.
     assert answers.sent == [("print.result", {"id": 2, "ok": False, "reason": "too_old"})]
-    assert [j.state for j in agent.spool.jobs()] == ["received", "failed"]
+    assert [j.state for j in agent.spool.jobs()] == ["received"]
+    assert [(j.id, j.state) for j in agent.spool.answered()] == [(2, "failed")]
     printer.state = "ok"
     _drain(agent)
     printer.wait_for_job(1)
     assert len(printer.jobs) == 1
     assert answers.sent[1:] == [("print.result", {"id": 1, "ok": True})]
-    assert all(j.answered for j in agent.spool.jobs())
+    assert agent.spool.jobs() == []  # nothing left to do
+    assert [(j.id, j.answered) for j in agent.spool.answered()] == [(1, True), (2, True)]
     agent.printer.close()
 
 
@@ -162,6 +164,53 @@ def test_the_spool_keeps_whole_files_only(tmp_path: Path) -> None:
     spool.add(_job(3), 3.0)
     assert [j.id for j in spool.jobs()] == [1, 3]
     assert (tmp_path / "spool").stat().st_mode & 0o077 == 0
+
+
+def test_answered_jobs_are_kept_apart_and_forgotten_after_a_day(tmp_path: Path) -> None:
+    spool = Spool(tmp_path / "spool")
+    for n, answered_at in ((1, 100.0), (2, 5_000.0)):
+        job, _ = spool.add(_job(n), 1.0)
+        job.state, job.answered, job.answered_at = "printed", True, answered_at
+        spool.save(job)
+    spool.add(_job(3), 2.0)
+    # A pass over the work to do reads only the job still to print.
+    assert [j.id for j in spool.jobs()] == [3]
+    assert sorted(p.name for p in (tmp_path / "spool").glob("job-*")) == ["job-000000000003.json"]
+    assert [j.id for j in spool.answered()] == [1, 2]
+    # Known still: sent again, it is not new (answered again, never printed again).
+    assert spool.add(_job(1), 9.0)[1] is False
+    assert (tmp_path / "spool" / "answered").stat().st_mode & 0o077 == 0
+    # Sent again and not yet answered again: back among the work to do, in one place only.
+    again = spool.get(2)
+    assert again is not None
+    again.answered = False
+    spool.save(again)
+    assert [j.id for j in spool.jobs()] == [2, 3] and [j.id for j in spool.answered()] == [1]
+    # A crash between writing the answer and removing the job to do: the job to do wins.
+    (tmp_path / "spool" / "answered" / "job-000000000002.json").write_text(
+        (tmp_path / "spool" / "job-000000000002.json")
+        .read_text()
+        .replace('"answered": false', '"answered": true')
+    )
+    found = spool.get(2)
+    assert found is not None and found.answered is False
+    spool.forget_answered(older_than=1_000.0)
+    assert [j.id for j in spool.answered()] == [2]
+    assert spool.get(1) is None
+    spool.forget_answered(older_than=10_000.0)  # forgetting an answer keeps the job to do
+    assert spool.answered() == [] and [j.id for j in spool.jobs()] == [2, 3]
+
+
+def test_the_agent_clears_out_old_answers_now_and_then(tmp_path: Path, printer: Any) -> None:
+    agent, _answers = _agent(tmp_path, printer)
+    agent.take(_job(1))
+    _drain(agent)
+    (answered,) = agent.spool.answered()
+    later = (answered.answered_at or 0) + 24 * 3600 + 1
+    agent.clock = lambda: later
+    agent.work_once()
+    assert agent.spool.answered() == []
+    agent.printer.close()
 
 
 def test_a_job_coming_during_a_pass_prints_without_waiting_for_the_poll(
