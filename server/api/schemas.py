@@ -232,6 +232,24 @@ class ReprintOut(BaseModel):
     device: str = Field(description="the kiosk it goes to")
 
 
+class NotPrintedTicket(BaseModel):
+    command: int = Field(description="the print job that did not print")
+    ticket_id: int
+    number: str
+    service: str
+    status: str = Field(description="the ticket's: waiting or called")
+    kiosk: str = Field(description="the kiosk it was to print on")
+    reason: str = Field(
+        description="the agent's (too_old, interrupted, cannot_render, paper_out, offline) or "
+        "expired (the kiosk's agent never answered)"
+    )
+    at: str
+
+
+class NotPrintedOut(BaseModel):
+    tickets: list[NotPrintedTicket]
+
+
 class RatingOut(BaseModel):
     id: int
     ticket: str

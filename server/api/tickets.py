@@ -24,6 +24,7 @@ from hallq.server.api.schemas import (
     CancelIn,
     IssuedOut,
     IssueIn,
+    NotPrintedOut,
     NumberQuery,
     ReprintIn,
     ReprintOut,
@@ -134,6 +135,22 @@ def find_tickets(query: NumberQuery) -> Any:
         found = lookups.ticket_by_number(session, hall().id, query.number, hall().business_day(now))
         tickets = [] if found is None else [ticket_status(session, hall(), state.estimator, found)]
     return {"tickets": tickets}
+
+
+@bp.get(
+    "/tickets/not-printed",
+    summary="Today's tickets that did not print: reprint at the desk",
+    description="Tickets still waiting or called whose latest print job failed (the kiosk's "
+    "agent said why) or expired unanswered. Printing one again takes it off the list.",
+    responses={200: NotPrintedOut},
+)
+@requires(*STAFF)
+def not_printed() -> Any:
+    state = hallq()
+    day = hall().business_day(state.clock())
+    with state.db.reading() as session:
+        found = printing.not_printed(session, hall(), day)
+    return {"tickets": [ticket.payload() for ticket in found]}
 
 
 @bp.get(

@@ -187,3 +187,44 @@ def test_when_the_agent_leaves_its_screen_hears_the_kiosk_is_offline(api: Api, a
     (update,) = updates()
     assert update["status"] == {"status": "offline", "detail": "agent disconnected"}
     assert api.ok(api.get("/devices/me", "kiosk-1"))["status"]["status"] == "offline"
+
+
+def test_the_desk_sees_the_tickets_that_did_not_print(api: Api, app, hall, clock) -> None:
+    socketio = app.extensions["socketio"]
+    agent = socketio.test_client(
+        app, namespace="/hall", auth={"token": hall.tokens["kiosk-1"], "agent": True}
+    )
+    tickets = [api.issue("consultation") for _ in range(4)]
+    jobs = {
+        p["args"][0]["ticket"]["id"]: p["args"][0]["id"]
+        for p in agent.get_received("/hall")
+        if p["name"] == "print.job"
+    }
+
+    def answer(ticket: dict, ok: bool, reason: str | None = None) -> None:
+        body = {"id": jobs[ticket["id"]], "ok": ok, **({"reason": reason} if reason else {})}
+        assert agent.emit("print.result", body, namespace="/hall", callback=True)["ok"] is True
+
+    def listed() -> list[tuple[str, str, str]]:
+        found = api.ok(api.get("/tickets/not-printed", "clerk1"))["tickets"]
+        return [(t["number"], t["kiosk"], t["reason"]) for t in found]
+
+    answer(tickets[0], False, "too_old")
+    answer(tickets[1], True)
+    answer(tickets[2], False, "interrupted")
+    assert listed() == [("D001", "kiosk-1", "too_old"), ("D003", "kiosk-1", "interrupted")]
+    first = api.ok(api.get("/tickets/not-printed", "clerk1"))["tickets"][0]
+    assert first["ticket_id"] == tickets[0]["id"] and first["status"] == "waiting"
+    assert first["service"] == "consultation" and first["command"] == jobs[tickets[0]["id"]]
+    # Printed again: off the list while the new job is out, for good once it prints.
+    api.ok(api.post(f"/tickets/{tickets[0]['id']}/reprint", "clerk1"), 202)
+    assert listed() == [("D003", "kiosk-1", "interrupted")]
+    # A ticket that left the queue needs no paper.
+    api.ok(api.post(f"/tickets/{tickets[2]['id']}/cancel", "supervisor", json={}))
+    assert listed() == []
+    # A job the kiosk's agent never answered (unplugged) expires onto the list.
+    agent.disconnect(namespace="/hall")
+    clock.advance(hall.config.device_commands.print_job_max_age + 1)
+    assert app.extensions["hallq"].expire_commands() >= 2
+    assert listed() == [("D001", "kiosk-1", "expired"), ("D004", "kiosk-1", "expired")]
+    assert_error(api.get("/tickets/not-printed", "kiosk-1"), 403)

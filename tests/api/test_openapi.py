@@ -36,6 +36,7 @@ CONTRACT = [
     ("post", "/api/v1/tickets/{ticket_id}/cancel"),
     ("post", "/api/v1/tickets/{ticket_id}/reinstate"),
     ("post", "/api/v1/tickets/{ticket_id}/reprint"),
+    ("get", "/api/v1/tickets/not-printed"),
     ("get", "/api/v1/devices/me"),
     ("post", "/api/v1/appointments"),
     ("get", "/api/v1/tickets/{ticket_id}/preview.png"),

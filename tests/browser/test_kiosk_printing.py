@@ -86,16 +86,30 @@ def _wait(what: str, predicate, timeout: float = 15.0):  # type: ignore[no-untyp
     return found
 
 
+@pytest.mark.parametrize(
+    ("language", "take"), [("zh-Hant", "請取走號碼票"), ("en", "Please take your ticket")]
+)
 def test_a_touch_prints_the_ticket_the_screen_shows(
-    context, live: LiveHall, printer: PrinterEmulator, kiosk_agent: ServerProcess
+    context,
+    live: LiveHall,
+    printer: PrinterEmulator,
+    kiosk_agent: ServerProcess,
+    language: str,
+    take: str,
 ) -> None:
     _wait("the agent's first report", lambda: _printer_state(live) == "ok")
     page = open_kiosk(context, live)
+    if language != "zh-Hant":  # the screen starts in the hall's own language
+        page.click(f"button.lang[data-lang={language}]")
+        page.wait_for_function(f"document.documentElement.lang === '{language}'")
     ticket = press(page, SERVICE)
+    assert ticket["language"] == language
     assert page.inner_text("#ticket-number") == ticket["number"]
+    assert page.inner_text("#ticket-take") == take
     expect(page.locator("#ticket-take")).to_be_visible()
     job = printer.wait_for_job(1, timeout=20)
-    # What the printer received, read back from its bytes, is the staff's preview of the ticket.
+    # What the printer received, read back from its bytes, is the staff's preview of the ticket
+    # (laid out in the ticket's language).
     staff = live.login("clerk1")
     shown = live.request("GET", f"/api/v1/tickets/{ticket['id']}/preview.png", staff)
     assert shown.status_code == 200

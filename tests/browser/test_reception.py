@@ -1,6 +1,7 @@
 """The reception desk (/reception) in Chromium against a real ``hallq serve``: staff sign in,
 issue a green-channel ticket with its reason, book an appointment and read its code, see the
-day's bookings, check a customer in, find a ticket and print it again; accessible in each
+day's bookings, check a customer in, find a ticket and print it again, see the tickets that
+did not print and print them again; accessible in each
 language and usable from the keyboard."""
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from tests.e2e.conftest import HallSocket
 from tests.support.browser import (
     LiveHall,
     axe_violations,
@@ -208,6 +210,54 @@ def test_find_a_ticket_and_reprint_it(desk, live) -> None:
     page.click("#find button[type=submit]")
     page.wait_for_selector("#find-error:not(:empty)")
     assert page.locator("#find-result").inner_text() == ""
+
+
+def test_a_ticket_that_did_not_print_waits_at_the_desk_until_printed_again(browser, live) -> None:
+    context = browser.new_context(locale="zh-HK", viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(15_000)
+    agent = HallSocket(live.url, live.token("kiosk-2"), agent=True).connect()
+    try:
+        page = context.new_page()
+        page.errors = collect_errors(page)
+        page.clock.install()
+        page.goto(f"{live.url}/reception")
+        sign_in(page)
+        page.locator("#not-printed-empty").wait_for(state="visible")
+        ticket = live.issue("consultation", device="kiosk-2")
+        job = agent.wait_for(
+            lambda events: next(
+                (d for n, d in events if n == "print.job" and d["ticket"]["id"] == ticket["id"]),
+                None,
+            ),
+            "the print job",
+        )
+        reply = agent.call("print.result", {"id": job["id"], "ok": False, "reason": "too_old"})
+        assert reply["ok"] is True
+        # The desk hears of it by itself, on its next look (every 10 s).
+        page.clock.fast_forward(10_000)
+        row = page.locator(f"#not-printed-list tr[data-ticket='{ticket['id']}']")
+        row.wait_for()
+        assert row.locator("td.number").inner_text() == ticket["number"]
+        assert row.locator("td.kiosk").inner_text() == "kiosk-2"
+        assert row.locator("td.why").inner_text() == "打印機恢復時已逾時，未有列印"
+        assert page.locator("#not-printed-empty").is_hidden()
+        assert_accessible(page, "a ticket not printed")
+        with page.expect_response(f"**/api/v1/tickets/{ticket['id']}/reprint") as answer:
+            row.get_by_role("button", name=f"補印 {ticket['number']}").click()
+        assert answer.value.status == 202
+        row.wait_for(state="detached")
+        assert page.inner_text("#not-printed-message") == f"{ticket['number']} 已送往 kiosk-2 列印"
+        again = agent.wait_for(
+            lambda events: [
+                d for n, d in events if n == "print.job" and d["ticket"]["id"] == ticket["id"]
+            ][1:],
+            "the job again",
+        )
+        assert again[0]["id"] != job["id"]
+        assert page.errors == []
+    finally:
+        agent.close()
+        context.close()
 
 
 @pytest.mark.parametrize("lang", ["zh-Hant", "zh-Hans", "en"])

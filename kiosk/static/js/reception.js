@@ -6,7 +6,9 @@
  * - list today's appointments (GET /api/v1/appointments; phones come masked),
  * - check a customer in by code (POST /api/v1/appointments/check-in),
  * - find today's ticket by its number (GET /api/v1/tickets?number=) and print it again on a
- *   kiosk (POST /api/v1/tickets/{id}/reprint).
+ *   kiosk (POST /api/v1/tickets/{id}/reprint),
+ * - see today's tickets that did not print (GET /api/v1/tickets/not-printed, read again every
+ *   few seconds) and print each again on its kiosk.
  * Every refusal is shown with the server's message, in the page's language. A token that stops
  * working (signed out elsewhere, disabled, expired) brings the sign-in form back.
  */
@@ -51,6 +53,7 @@
     loadServices();
     loadAppointments();
     defaultDateTime();
+    loadNotPrinted();
   }
 
   $("signin-form").addEventListener("submit", async function (event) {
@@ -385,6 +388,78 @@
       error.textContent = err.message;
     }
   });
+
+  // --- tickets that did not print ---------------------------------------------------------------------
+
+  var NOT_PRINTED_EVERY = 10000; // ms: a failed print shows at the desk within this
+  function whyNotPrinted(reason) {
+    switch (reason) {
+      case "too_old": return t("Too old when the printer was ready again");
+      case "interrupted": return t("Cut short by a restart: check whether it came out");
+      case "paper_out": return t("Printer out of paper");
+      case "offline": return t("Printer offline");
+      case "cannot_render": return t("The ticket could not be laid out");
+      case "expired": return t("The kiosk did not answer");
+      default: return reason;
+    }
+  }
+
+  async function loadNotPrinted() {
+    if (!desk.token) return;
+    var error = $("not-printed-error");
+    try {
+      var found = (await api("/api/v1/tickets/not-printed")).tickets;
+      error.textContent = "";
+    } catch (err) {
+      error.textContent = err.message;
+      return;
+    }
+    var body = $("not-printed-list").querySelector("tbody");
+    body.textContent = "";
+    found.forEach(function (ticket) {
+      var row = body.insertRow();
+      row.dataset.ticket = String(ticket.ticket_id);
+      [
+        [ticket.number, "number"],
+        [serviceName(ticket.service), ""],
+        [ticket.kiosk, "kiosk"],
+        [whyNotPrinted(ticket.reason), "why"],
+        [hallTime(ticket.at), ""],
+      ].forEach(function (cell) {
+        var td = row.insertCell();
+        td.textContent = cell[0];
+        if (cell[1]) td.className = cell[1];
+      });
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "secondary";
+      button.textContent = t("Print %(number)s again", {number: ticket.number});
+      button.addEventListener("click", function () { printAgain(ticket, button); });
+      row.insertCell().appendChild(button);
+    });
+    $("not-printed-list").hidden = found.length === 0;
+    $("not-printed-empty").hidden = found.length !== 0;
+  }
+
+  async function printAgain(ticket, button) {
+    var message = $("not-printed-message");
+    message.classList.remove("error");
+    button.disabled = true;
+    try {
+      var body = await api("/api/v1/tickets/" + ticket.ticket_id + "/reprint", {method: "POST", body: {}});
+      message.textContent = t("%(number)s sent to %(kiosk)s for printing", {number: ticket.number, kiosk: body.device});
+    } catch (err) {
+      message.textContent = err.message;
+      message.classList.add("error");
+      button.disabled = false;
+    }
+    loadNotPrinted();
+  }
+
+  $("not-printed-refresh").addEventListener("click", loadNotPrinted);
+  setInterval(function () {
+    if (!document.hidden) loadNotPrinted();
+  }, NOT_PRINTED_EVERY);
 
   // --- start -------------------------------------------------------------------------------------------
 
