@@ -9,7 +9,9 @@ The demo set-up: ``hallq serve``, the printer emulator (a TCP port, as a network
 (b) the ticket image alone: ``layout_ticket`` + ``encode`` in this process;
 (c) paper out → the kiosk's screen told: from setting the emulator out of paper to a
     Socket.IO client with the kiosk's token getting ``device.updated`` (paper_out), with the
-    agent polling the printer every --poll seconds.
+    agent polling the printer every --poll seconds;
+(d) paper out → the buttons disabled: the same moment, to ``/kiosk`` in headless Chromium
+    showing its service buttons disabled (``--no-browser`` leaves it out).
 
     .venv/bin/python bench/kiosk_print.py [--presses 200] [--poll 3] [--db sqlite|postgres]
 """
@@ -17,6 +19,8 @@ The demo set-up: ``hallq serve``, the printer emulator (a TCP port, as a network
 from __future__ import annotations
 
 import argparse
+import contextlib
+import random
 import sys
 import tempfile
 import threading
@@ -31,7 +35,12 @@ from _common import API, DB_CHOICES, Http, hall_server, ms, percentile, print_se
 from hallq.drivers.printer.emulator import PrinterEmulator
 from hallq.drivers.printer.encode import encode
 from hallq.kiosk.ticket_layout import layout_ticket
+from tests.support.browser import launched_browser
 from tests.support.server import ServerProcess, hallq_argv
+
+# The kiosk's service buttons, as the customer sees them (a printer problem disables them all).
+DISABLED = "[...document.querySelectorAll('button.service')].every(b => b.disabled)"
+ENABLED = "[...document.querySelectorAll('button.service')].some(b => !b.disabled)"
 
 TICKET = {
     "id": 1,
@@ -56,6 +65,7 @@ def main() -> None:
     parser.add_argument("--presses", type=int, default=200)
     parser.add_argument("--poll", type=float, default=3.0)
     parser.add_argument("--paper-outs", type=int, default=10)
+    parser.add_argument("--no-browser", action="store_true", help="leave out (d)")
     args = parser.parse_args()
     print_setup(
         "kiosk printing: press → cut, and paper out → the kiosk told",
@@ -103,26 +113,43 @@ def main() -> None:
             http.close()
 
             told = threading.Event()
+            told_at = [0.0]
             client = socketio.Client(reconnection=False)
 
             @client.on("device.updated", namespace="/hall")
             def _updated(data: dict) -> None:  # type: ignore[type-arg]
                 if data.get("status", {}).get("status") == "paper_out":
+                    told_at[0] = time.perf_counter()
                     told.set()
 
             client.connect(
                 setup.url, namespaces=["/hall"], transports=["websocket"], auth={"token": token}
             )
-            outs = []
-            for _ in range(args.paper_outs):
-                time.sleep(args.poll * 1.3)  # let it see "ok" again
-                told.clear()
-                t0 = time.perf_counter()
-                printer.state = "out"
-                if not told.wait(args.poll * 3 + 5):
-                    raise RuntimeError("the kiosk was not told of the paper")
-                outs.append((time.perf_counter() - t0) * 1000)
-                printer.state = "ok"
+            with contextlib.ExitStack() as stack:
+                page = None
+                if not args.no_browser:
+                    browser = stack.enter_context(launched_browser())
+                    page = browser.new_page(viewport={"width": 1920, "height": 1080})
+                    page.goto(f"{setup.url}/kiosk#token={token}")
+                    page.locator("button.service").first.wait_for()
+                outs, disabled = [], []
+                chance = random.Random(12)
+                for _ in range(args.paper_outs):
+                    # Let it see "ok" again, then go out at a random point of the agent's
+                    # poll cycle: the wait is anywhere from nothing to one poll interval.
+                    time.sleep(args.poll * (1.1 + chance.random()))
+                    if page is not None:
+                        page.wait_for_function(ENABLED, timeout=30_000)
+                    told.clear()
+                    t0 = time.perf_counter()
+                    printer.state = "out"
+                    if page is not None:
+                        page.wait_for_function(DISABLED, polling="raf", timeout=30_000)
+                        disabled.append((time.perf_counter() - t0) * 1000)
+                    if not told.wait(args.poll * 3 + 5):
+                        raise RuntimeError("the kiosk was not told of the paper")
+                    outs.append((told_at[0] - t0) * 1000)
+                    printer.state = "ok"
             client.disconnect()
         finally:
             agent.stop()
@@ -135,12 +162,14 @@ def main() -> None:
                 ("press → cut at the printer", presses),
                 ("ticket image: layout + encode", renders),
                 ("paper out → kiosk told", outs),
+                ("paper out → buttons disabled", disabled),
             )
+            if v
         ],
     )
     print(
         "  targets: press → cut p99 <= 100 ms (image included); paper out is noticed within the "
-        "agent's poll interval plus a report."
+        f"agent's poll interval ({args.poll:g} s) plus a report, and the screen follows at once."
     )
 
 
