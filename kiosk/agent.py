@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 
 # How long an answered job is remembered (not printed again if the server sends it again).
 ANSWERED_KEPT = 24 * 3600.0
+REPORT_AGAIN = 60.0  # seconds: the printer's state is told again even when unchanged
 FORGET_EVERY = 600.0  # seconds between clearing out answered jobs older than ANSWERED_KEPT
 # The printer can take a job in these states (near end still prints).
 PRINTS = frozenset({PrinterState.OK, PrinterState.PAPER_NEAR_END, PrinterState.UNKNOWN})
@@ -86,6 +87,7 @@ class KioskAgent:
         self._stopped = threading.Event()
         self._state: PrinterState | None = None  # what the printer last said
         self._reported: PrinterState | None = None  # what the server last heard
+        self._reported_at = 0.0  # and when
         self._threads: list[threading.Thread] = []
         self._forgotten_at = float("-inf")  # when answered jobs were last cleared out
         self._register()
@@ -155,7 +157,12 @@ class KioskAgent:
         return False
 
     def _report(self, state: PrinterState) -> None:
-        if state == self._reported or not self.client.connected:
+        """Tell the server the printer's state when it changes, and again now and then: the
+        server then knows the agent is alive, and a state it lost (its own view of a
+        disconnect racing a reconnect) comes back within REPORT_AGAIN seconds."""
+        if not self.client.connected:
+            return
+        if state == self._reported and self.clock() - self._reported_at < REPORT_AGAIN:
             return
         try:
             reply = self.client.call(
@@ -168,7 +175,7 @@ class KioskAgent:
             log.warning("could not report the printer's state: %s", exc)
             return
         if isinstance(reply, dict) and reply.get("ok"):
-            self._reported = state
+            self._reported, self._reported_at = state, self.clock()
 
     # --- the printer ----------------------------------------------------------------------
 

@@ -126,15 +126,21 @@ def report(
     now: dt.datetime,
 ) -> list[DomainEvent]:
     """An agent reports its device (paper out, pad offline...): kept on the device, logged,
-    and told to the device's own screens."""
+    and told to the device's own screens. The same status again (an agent's heartbeat) only
+    says the device was seen."""
     if actor.device_id is None:
         raise Invalid("devices_only", N_("Only a device reports its status."))
+    before = session.execute(
+        select(Device.status).where(Device.id == actor.device_id)
+    ).scalar_one_or_none()
     row = session.execute(
         update(Device)
         .where(Device.id == actor.device_id)
         .values(status=status, last_seen_at=now)
         .returning(Device.name, Device.kind)
     ).one()
+    if before == status:
+        return []
     ledger.append(session, actor, "device.status", now, **status)
     return [DeviceReported(actor.device_id, row.name, row.kind, status)]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import io
 
 from PIL import Image
@@ -228,3 +229,27 @@ def test_the_desk_sees_the_tickets_that_did_not_print(api: Api, app, hall, clock
     assert app.extensions["hallq"].expire_commands() >= 2
     assert listed() == [("D001", "kiosk-1", "expired"), ("D004", "kiosk-1", "expired")]
     assert_error(api.get("/tickets/not-printed", "kiosk-1"), 403)
+
+
+def test_the_same_status_again_is_a_heartbeat_not_news(api: Api, app, hall, clock) -> None:
+    socketio = app.extensions["socketio"]
+    screen = socketio.test_client(app, namespace="/hall", auth={"token": hall.tokens["kiosk-2"]})
+    agent = socketio.test_client(
+        app, namespace="/hall", auth={"token": hall.tokens["kiosk-2"], "agent": True}
+    )
+    screen.get_received("/hall")
+    for _ in range(3):
+        agent.emit("device.status", {"status": "ok"}, namespace="/hall", callback=True)
+        clock.advance(60)
+    seen = api.ok(api.get("/devices/me", "kiosk-2"))["last_seen_at"]
+    agent.emit("device.status", {"status": "paper_out"}, namespace="/hall", callback=True)
+    updates = [p["args"][0] for p in screen.get_received("/hall") if p["name"] == "device.updated"]
+    assert [u["status"]["status"] for u in updates] == ["ok", "paper_out"]
+    database = app.extensions["hallq"].db
+    with database.reading() as session:
+        logged = session.scalars(
+            select(Event.payload).where(Event.kind == "device.status").order_by(Event.id)
+        ).all()
+    assert [p["status"] for p in logged] == ["ok", "paper_out"]
+    # Each heartbeat still says the device was seen: the last one, a minute ago.
+    assert dt.datetime.fromisoformat(seen) == clock() - dt.timedelta(seconds=60)

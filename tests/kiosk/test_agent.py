@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from hallq.drivers.printer import open_printer
+from hallq.drivers.printer import PrinterState, open_printer
 from hallq.drivers.printer.emulator import PrinterEmulator
 from hallq.kiosk.agent import KioskAgent, Options
 from hallq.kiosk.spool import Spool
@@ -242,4 +242,28 @@ def test_a_job_coming_during_a_pass_prints_without_waiting_for_the_poll(
         loop.join(5)
     assert not loop.is_alive()
     assert answers.sent[0] == ("print.result", {"id": 1, "ok": True})
+    agent.printer.close()
+
+
+def test_the_printers_state_is_told_on_change_and_again_now_and_then(
+    tmp_path: Path, printer: Any
+) -> None:
+    agent, answers = _agent(tmp_path, printer)
+    now = [NOW.timestamp()]
+    agent.clock = lambda: now[0]
+
+    def told() -> list[str]:
+        return [data["status"] for event, data in answers.sent if event == "device.status"]
+
+    agent._report(PrinterState.OK)
+    agent._report(PrinterState.OK)
+    assert told() == ["ok"]
+    agent._report(PrinterState.PAPER_OUT)
+    assert told() == ["ok", "paper_out"]
+    now[0] += 30
+    agent._report(PrinterState.PAPER_OUT)
+    assert told() == ["ok", "paper_out"]
+    now[0] += 31  # a minute: told again, though nothing changed
+    agent._report(PrinterState.PAPER_OUT)
+    assert told() == ["ok", "paper_out", "paper_out"]
     agent.printer.close()
