@@ -364,11 +364,18 @@ class HallNamespace(Namespace):
             state = self.state
             actor = gone.caller.actor
             now = state.clock()
-            status = {"status": "offline", "detail": "agent disconnected"}
+            caller = gone.caller
+
+            def still_here() -> bool:  # an agent that connected meanwhile keeps it online
+                return bool(self.sessions.agents_of(caller))
+
             try:
                 hall = state.hall(None, actor.hall_id)
                 state.commands.run(
-                    hall, actor, now, lambda session: devices.report(session, actor, status, now)
+                    hall,
+                    actor,
+                    now,
+                    lambda session: devices.agent_left(session, actor, now, still_here),
                 )
             except Exception:  # a disconnect must not fail: the device may be gone already
                 log.exception("could not mark device %s offline", actor.device_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -143,6 +144,19 @@ def report(
         return []
     ledger.append(session, actor, "device.status", now, **status)
     return [DeviceReported(actor.device_id, row.name, row.kind, status)]
+
+
+def agent_left(
+    session: Session, actor: Actor, now: dt.datetime, still_here: Callable[[], bool]
+) -> list[DomainEvent]:
+    """The device's last agent disconnected: the device is ``offline`` unless ``still_here()``
+    says another agent connected meanwhile. Asked with the device's row locked (and, on SQLite,
+    the write lock held), so that the new agent's own report cannot land before this one and
+    be overwritten by it."""
+    session.execute(select(Device.id).where(Device.id == actor.device_id).with_for_update())
+    if still_here():
+        return []
+    return report(session, actor, {"status": "offline", "detail": "agent disconnected"}, now)
 
 
 def seen(session: Session, device_id: int, now: dt.datetime) -> None:

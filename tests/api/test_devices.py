@@ -253,3 +253,23 @@ def test_the_same_status_again_is_a_heartbeat_not_news(api: Api, app, hall, cloc
     assert [p["status"] for p in logged] == ["ok", "paper_out"]
     # Each heartbeat still says the device was seen: the last one, a minute ago.
     assert dt.datetime.fromisoformat(seen) == clock() - dt.timedelta(seconds=60)
+
+
+def test_an_agent_back_before_the_old_one_is_counted_out_keeps_the_kiosk_online(
+    api: Api, app, hall, clock
+) -> None:
+    """The check for another agent is made with the device locked: an agent that connected
+    meanwhile (and whose report must not be overwritten) keeps the device as it reported."""
+    from hallq.server.admin import devices
+    from hallq.server.queue.events import Actor
+
+    actor = Actor(hall_id=hall.context.id, role="kiosk", device_id=hall.devices["kiosk-1"])
+    database = app.extensions["hallq"].db
+    with database.writing() as session:
+        devices.report(session, actor, {"status": "ok"}, clock())
+        assert devices.agent_left(session, actor, clock(), lambda: True) == []
+    assert api.ok(api.get("/devices/me", "kiosk-1"))["status"] == {"status": "ok"}
+    with database.writing() as session:
+        (event,) = devices.agent_left(session, actor, clock(), lambda: False)
+    assert event.status == {"status": "offline", "detail": "agent disconnected"}
+    assert api.ok(api.get("/devices/me", "kiosk-1"))["status"]["status"] == "offline"

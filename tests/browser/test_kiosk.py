@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import re
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -348,6 +349,30 @@ def test_the_printer_out_of_paper_stops_the_kiosk_until_it_is_fixed(context, liv
     alert.wait_for(state="hidden", timeout=5_000)
     assert not service_button(page, OPEN).is_disabled()
     assert not page.locator("#checkin-open").is_disabled()
+
+
+def test_news_of_the_printer_is_not_undone_by_an_older_answer(context, live, agent) -> None:
+    printer = agent("kiosk-2")
+    printer.call("device.status", {"status": "offline"})
+    page = open_kiosk(context, live, device="kiosk-2")
+    expect(service_button(page, OPEN)).to_be_disabled()
+    # The connection drops; on the way back the screen asks devices/me again, and that answer
+    # (still "offline") is held back until after the agent's news that the printer is fine.
+    held: list[Any] = []
+    page.route("**/api/v1/devices/me", lambda route: held.append((route, route.fetch())))
+    page.evaluate("window.hallqKiosk.client.socket.io.engine.close()")
+    deadline = time.monotonic() + 10
+    while not held:
+        assert time.monotonic() < deadline, "the screen did not ask devices/me again"
+        page.wait_for_timeout(50)
+    printer.call("device.status", {"status": "ok"})
+    expect(service_button(page, OPEN)).to_be_enabled()
+    route, stale = held[0]
+    assert stale.json()["status"]["status"] == "offline"
+    route.fulfill(response=stale)
+    page.wait_for_timeout(300)
+    expect(service_button(page, OPEN)).to_be_enabled()
+    assert page.locator("#printer-problem").is_hidden()
 
 
 @pytest.mark.parametrize(

@@ -46,6 +46,7 @@
     client: null,
     services: null, // the snapshot's services, kept live by HallQClient
     printer: "unknown",
+    printerNews: 0, // how many device.updated came (a devices/me answer older than one is stale)
     screen: null,
     busy: false,
     pressing: null, // the service code of the press in flight
@@ -112,7 +113,7 @@
     goHome(true);
   }
 
-  function adopt(me) {
+  function adopt(me, printerNews) {
     kiosk.device = me;
     if (me.kiosk) {
       kiosk.settings = {
@@ -120,14 +121,18 @@
         ticket_seconds: Number(me.kiosk.ticket_seconds) || 8,
       };
     }
-    kiosk.printer = (me.status && me.status.status) || "unknown";
+    // A device.updated that came while devices/me was on its way is newer than its answer.
+    if (printerNews === undefined || printerNews === kiosk.printerNews) {
+      kiosk.printer = (me.status && me.status.status) || "unknown";
+    }
     renderPrinter();
   }
 
   async function refreshDevice() {
     if (!kiosk.token) return;
+    var news = kiosk.printerNews;
     try {
-      adopt(await api("/api/v1/devices/me"));
+      adopt(await api("/api/v1/devices/me"), news);
     } catch (err) {
       // the socket says when the token stops working; a network error changes nothing here
     }
@@ -199,6 +204,7 @@
       .on("device.updated", function (device) {
         if (client !== kiosk.client || !device || !device.status) return;
         kiosk.printer = device.status.status || "unknown";
+        kiosk.printerNews += 1;
         renderPrinter();
       })
       .on("print.outcome", onPrintOutcome)
