@@ -128,6 +128,7 @@ class DemoHall:
     tokens: dict[str, str] = field(default_factory=dict)  # device name -> token
     users: list[tuple[str, str, int | None]] = field(default_factory=list)  # name, role, window
     printer: dict[str, str] = field(default_factory=dict)  # the emulated printer: url, control, out
+    announcements: str = ""  # where the announcer keeps what it plays (no sound card)
 
     @property
     def url(self) -> str:
@@ -242,6 +243,7 @@ def run_demo(*, host: str, port: int, keep: bool) -> None:
         )
     )
     hall.parts += kiosk_parts(hall)
+    hall.parts += display_parts(hall)
 
     previous: dict[int, Any] = {}
     started: list[DemoPart] = []
@@ -326,6 +328,19 @@ def kiosk_parts(hall: DemoHall) -> list[DemoPart]:
     ]
 
 
+def display_parts(hall: DemoHall) -> list[DemoPart]:
+    """The lobby's voice: an announcer for the whole hall (display-lobby's token). With no
+    sound card it plays to VLC's null output and keeps each announcement as a WAV."""
+    from hallq.drivers.audio import sound_output_present
+
+    argv = _hallq("announcer", "--server", hall.url, "--cache", str(hall.data_dir / "speech"))
+    if not sound_output_present():
+        hall.announcements = str(hall.data_dir / "announcements")
+        argv += ["--keep", hall.announcements]
+    token = hall.tokens.get("display-lobby", "")
+    return [DemoPart("announcer", argv, env={**hall.env, "HALLQ_DEVICE_TOKEN": token})]
+
+
 def _print_welcome(hall: DemoHall, log_dir: Path) -> None:
     lines = [
         "",
@@ -333,6 +348,8 @@ def _print_welcome(hall: DemoHall, log_dir: Path) -> None:
         "",
         "Screens and documents:",
         f"  Kiosk (paired)          {hall.url}/kiosk#token={hall.tokens.get('kiosk-1', '')}",
+        f"  Lobby board (all zones) {hall.url}/display#token={hall.tokens.get('display-lobby', '')}",
+        f"  Zone A board            {hall.url}/display#token={hall.tokens.get('display-a', '')}",
         f"  Reception desk          {hall.url}/reception",
         f"  Hall front page         {hall.url}/",
         f"  API description         {hall.url}/api/openapi.json",
@@ -357,6 +374,12 @@ def _print_welcome(hall: DemoHall, log_dir: Path) -> None:
         "",
         f"The kiosk prints to an emulated printer: its tickets are PNGs in {hall.printer.get('out')}",
         f"  out of paper: curl -X POST {hall.printer.get('control')}/state/out   (back: .../state/ok)",
+        (
+            f"The announcer says every call; no sound card here, so each announcement is a WAV "
+            f"in {hall.announcements}"
+            if hall.announcements
+            else "The announcer says every call on this machine's speakers."
+        ),
         "",
         f"Logs: {log_dir}",
     ]

@@ -50,6 +50,7 @@ from hallq.server.queue.events import (
     DeviceReported,
     DomainEvent,
     HallChanged,
+    NoticeChanged,
     QueueChanged,
     RatingStored,
     TicketCalled,
@@ -369,6 +370,8 @@ class Hub:
             }
         if isinstance(event, HallChanged):
             return wire.HALL_UPDATED, {"hall": hall.public()}
+        if isinstance(event, NoticeChanged):
+            return wire.NOTICE_UPDATED, {"notices": list(event.notices)}
         return None
 
     # --- addressed messages --------------------------------------------------------------

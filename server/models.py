@@ -400,3 +400,19 @@ class Appointment(Base):
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     ticket_id: Mapped[int | None] = mapped_column(BigId)
     checked_in_at: Mapped[dt.datetime | None]
+
+
+class Notice(Base):
+    """A lobby notice a supervisor set: the boards of its zone (or every board, zone "")
+    scroll it, in the language they show."""
+
+    __tablename__ = "notices"
+    __table_args__ = (UniqueConstraint("hall_id", "zone"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hall_id: Mapped[int] = mapped_column(ForeignKey("halls.id"))
+    # A zone's code, or "" for the whole hall ("" rather than NULL: unique in both databases).
+    zone: Mapped[str] = mapped_column(String(16))
+    text: Mapped[dict[str, Any]] = mapped_column(JSON)  # language -> text
+    set_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    set_at: Mapped[dt.datetime]

@@ -44,6 +44,7 @@ TICKET_UPDATED = "ticket.updated"
 COUNTER_UPDATED = "counter.updated"
 QUEUE_UPDATED = "queue.updated"
 HALL_UPDATED = "hall.updated"  # the hall's configuration changed: reload it
+NOTICE_UPDATED = "notice.updated"  # a lobby notice was set or cleared: {"notices": [...]}
 DELTAS = (
     TICKET_ISSUED,
     TICKET_CALLED,
@@ -51,6 +52,7 @@ DELTAS = (
     COUNTER_UPDATED,
     QUEUE_UPDATED,
     HALL_UPDATED,
+    NOTICE_UPDATED,
 )
 
 # --- Socket.IO: server -> one device (device commands: stored, with id, until answered) ---
@@ -155,6 +157,22 @@ class CallPayload(TypedDict):
     at: str
 
 
+class NoticePayload(TypedDict):
+    """A lobby notice: boards of ``zone`` (None: every board without a notice of its own)
+    scroll ``text`` in the language they show."""
+
+    zone: str | None
+    text: dict[str, str]  # language -> text
+    set_at: str
+
+
+class NoticesPayload(TypedDict):
+    """``notice.updated``: the hall's notices, all of them."""
+
+    seq: NotRequired[int]
+    notices: list[NoticePayload]
+
+
 class StatePayload(TypedDict):
     protocol: int
     seq: int
@@ -163,6 +181,7 @@ class StatePayload(TypedDict):
     services: list[ServiceQueuePayload]
     counters: list[CounterPayload]
     recent_calls: list[CallPayload]
+    notices: list[NoticePayload]
 
 
 # --- device commands (server -> one device) ------------------------------------------------

@@ -12,6 +12,7 @@ from hallq.server.api import (
     devices,
     errors,
     hall,
+    notice,
     ratings,
     signin,
     tickets,
@@ -27,7 +28,7 @@ SIGN_IN = "api.signin.sign_in"
 
 def register_api(app: Flask) -> None:
     api = APIBlueprint("api", __name__, url_prefix=wire.API_PREFIX)
-    for module in (signin, tickets, hall, counters, ratings, appointments, devices):
+    for module in (signin, tickets, hall, counters, ratings, appointments, devices, notice):
         api.register_api(module.bp)
     app.register_api(api)  # type: ignore[attr-defined]
     app.validation_error_callback = errors.validation_response  # type: ignore[attr-defined]

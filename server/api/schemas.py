@@ -84,6 +84,25 @@ class UnlockIn(Strict):
     pin: str = Field(min_length=1, max_length=16)
 
 
+class NoticeIn(Strict):
+    zone: str | None = Field(
+        default=None, min_length=1, max_length=16, description="a zone's code; none: every board"
+    )
+    text: dict[Literal["zh-Hant", "zh-Hans", "en"], str] = Field(
+        description="the notice per language (the hall's languages); none at all clears it"
+    )
+
+
+class NoticeOut(BaseModel):
+    zone: str | None
+    text: dict[str, str]
+    set_at: str
+
+
+class NoticesOut(BaseModel):
+    notices: list[NoticeOut]
+
+
 class ReprintIn(Strict):
     kiosk: str | None = Field(
         default=None,

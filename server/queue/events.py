@@ -179,6 +179,13 @@ class HallChanged:
     hall_id: int
 
 
+@dataclass(frozen=True)
+class NoticeChanged:
+    """A supervisor set or cleared a lobby notice: every board gets the hall's notices."""
+
+    notices: tuple[Any, ...]  # wire.NoticePayload, the hall's whole list
+
+
 DomainEvent = (
     TicketIssued
     | TicketCalled
@@ -191,4 +198,5 @@ DomainEvent = (
     | CommandAnswered
     | DeviceReported
     | CredentialsEnded
+    | NoticeChanged
 )

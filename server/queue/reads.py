@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from hallq.server import wire
 from hallq.server.models import Event, Service, Ticket, Zone
-from hallq.server.queue import lookups, rules
+from hallq.server.queue import lookups, notices, rules
 from hallq.server.queue.eta import Estimator
 from hallq.server.queue.events import CounterState, TicketState
 from hallq.server.queue.hall import HallContext
@@ -195,7 +195,7 @@ def counters_payload(session: Session, hall: HallContext) -> list[wire.CounterPa
 
 
 def recent_calls(
-    session: Session, hall: HallContext, now: dt.datetime, limit: int = 10
+    session: Session, hall: HallContext, now: dt.datetime, limit: int = 30
 ) -> list[wire.CallPayload]:
     """Today's latest calls and recalls, newest first."""
     start_of_day = dt.datetime.combine(hall.business_day(now), dt.time(), tzinfo=hall.tz)
@@ -242,6 +242,7 @@ def state_snapshot(
         "services": services_payload(session, hall, estimator, now),
         "counters": counters_payload(session, hall),
         "recent_calls": recent_calls(session, hall, now),
+        "notices": notices.notices(session, hall.id),
     }
 
 

@@ -265,6 +265,9 @@ class Api:
     def post(self, path: str, who: str | None = None, **kwargs: Any) -> Any:
         return self.request("POST", path, who, **kwargs)
 
+    def put(self, path: str, who: str | None = None, **kwargs: Any) -> Any:
+        return self.request("PUT", path, who, **kwargs)
+
     def login(self, username: str, password: str = PASSWORD, **kwargs: Any) -> Any:
         return self.post("/auth/login", json={"username": username, "password": password}, **kwargs)
 

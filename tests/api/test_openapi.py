@@ -43,6 +43,8 @@ CONTRACT = [
 ]
 EXTRA = [
     ("get", "/api/v1/tickets"),
+    ("get", "/api/v1/notice"),
+    ("put", "/api/v1/notice"),
     ("get", "/api/v1/appointments"),
     ("post", "/api/v1/appointments/check-in"),
     ("post", "/api/v1/appointments/{code}/cancel"),

@@ -255,7 +255,7 @@ def test_demo_runs_a_hall_and_stops_everything_on_sigterm(tmp_path, server_facto
     demo, text, pids = start_demo(tmp_path, server_factory)
     for url in (f"{demo.url}/", f"{demo.url}/api/openapi.json", f"{demo.url}/healthz"):
         assert url in text, f"the demo does not show {url}:\n{text}"
-    tokens = dict(re.findall(r"^\s+(kiosk-\d|display-[a-z]|counter-\d)\s+(\S+)$", text, re.M))
+    tokens = dict(re.findall(r"^\s+(kiosk-\d|display-[a-z]+|counter-\d)\s+(\S+)$", text, re.M))
     assert {"kiosk-1", "display-a", "counter-1"} <= set(tokens), text
     password = re.search(r"with password '([^']+)'", text)
     assert password, text
@@ -265,10 +265,28 @@ def test_demo_runs_a_hall_and_stops_everything_on_sigterm(tmp_path, server_facto
         "/api/v1/tickets", {"service": "property-transfer"}, token=tokens["kiosk-1"]
     )
     assert reply.status == 201, reply
-    assert (
-        client.post("/api/v1/auth/login", {"username": "clerk1", "password": password[1]}).status
-        == 200
-    )
+    login = client.post("/api/v1/auth/login", {"username": "clerk1", "password": password[1]})
+    assert login.status == 200
+    # The lobby board's link, and the announcer saying the call (kept: no sound card here).
+    assert f"{demo.url}/display#token=" in text, text
+    clerk = login.body["token"]
+    lobby = tokens["display-lobby"]
+    deadline = time.monotonic() + 20  # the announcer is up once it has said how it stands
+
+    def speakers() -> str:
+        me = client.get("/api/v1/devices/me", token=lobby).body
+        return (me.get("status") or {}).get("status", "")
+
+    while speakers() != "ok" and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert client.post("/api/v1/counters/1/open", token=clerk).status == 200
+    assert client.post("/api/v1/counters/1/call-next", token=clerk).status == 200
+    kept = tmp_path / "demo" / "announcements"
+    assert str(kept) in text, text
+    deadline = time.monotonic() + 40
+    while not list(kept.glob("*.wav")) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert list(kept.glob("*.wav")), (tmp_path / "demo" / "logs" / "announcer.log").read_text()
     client.close()
 
     os.kill(demo.pid, signal.SIGTERM)

@@ -179,6 +179,7 @@ def test_every_message_has_the_contracts_shape(app: Flask, hall: Hall) -> None:
         http.post(f"/api/v1/counters/1/{step}", headers=clerk)
     pad.emit(wire.DEVICE_STATUS, {"status": "ok"}, namespace=wire.NAMESPACE)
     pad.emit(wire.RATING_SUBMIT, {"ticket": "A001", "score": 4}, namespace=wire.NAMESPACE)
+    http.put("/api/v1/notice", json={"text": {"en": "Welcome"}}, headers=login(http, "supervisor"))
 
     seen: dict[str, list[dict[str, Any]]] = {}
     for sock in (display, kiosk, pad):
@@ -193,6 +194,7 @@ def test_every_message_has_the_contracts_shape(app: Flask, hall: Hall) -> None:
         wire.RATING_CANCEL: wire.RatingCancel,
         wire.SIGN_TEXT: wire.SignText,
         wire.DEVICE_UPDATED: wire.DeviceUpdatedPayload,
+        wire.NOTICE_UPDATED: wire.NoticesPayload,
     }
     assert set(seen) >= set(shapes) - {wire.RATING_CANCEL}, set(seen)
     for name, shape in shapes.items():
@@ -213,4 +215,6 @@ def test_every_message_has_the_contracts_shape(app: Flask, hall: Hall) -> None:
             assert set(figures) == _keys(wire.QueueFigures)
     for data in seen[wire.PRINT_JOB]:
         assert set(data["ticket"]) == _keys(wire.PrintTicket)
+    for data in seen[wire.NOTICE_UPDATED]:
+        assert [set(notice) for notice in data["notices"]] == [_keys(wire.NoticePayload)]
     assert set(seen) <= {*shapes, *wire.DELTAS}, set(seen)

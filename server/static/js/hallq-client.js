@@ -25,7 +25,7 @@
   "use strict";
 
   var NAMESPACE = "/hall";
-  var RECENT_CALLS = 10;
+  var RECENT_CALLS = 30; // as many as the snapshot: a zone board finds enough of its own
 
   function HallQClient(options) {
     this.token = options.token;
@@ -84,7 +84,8 @@
       // server either lets us in again or says why not.
       if (reason === "io server disconnect") socket.connect();
     });
-    ["ticket.issued", "ticket.called", "ticket.updated", "counter.updated", "queue.updated", "hall.updated"]
+    ["ticket.issued", "ticket.called", "ticket.updated", "counter.updated", "queue.updated", "hall.updated",
+      "notice.updated"]
       .forEach(function (name) {
         socket.on(name, function (data) { self._delta(name, data); });
       });
@@ -136,6 +137,8 @@
       var j = state.counters.findIndex(function (c) { return c.number === data.counter.number; });
       if (j >= 0) state.counters[j] = data.counter;
       else state.counters.push(data.counter);
+    } else if (name === "notice.updated") {
+      state.notices = data.notices;
     } else if (name === "ticket.called") {
       state.recent_calls.unshift(data);
       state.recent_calls.length = Math.min(state.recent_calls.length, RECENT_CALLS);
