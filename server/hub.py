@@ -262,6 +262,26 @@ class Hub:
                 steps.append(self._rating_step(hall, event))
             elif isinstance(event, DeviceReported):
                 steps.append(self._device_step(event))
+            elif (
+                isinstance(event, CommandAnswered)
+                and event.kind == wire.RATING_REQUEST
+                and not event.ok
+                and event.counter_number is not None
+            ):
+                ended: wire.RatingEndedPayload = {
+                    "ticket_id": event.ticket_id,
+                    "counter": event.counter_number,
+                    "rated": False,
+                    "reason": event.reason,
+                }
+                steps.append(
+                    functools.partial(
+                        self.send,
+                        counter_room(hall.id, event.counter_number),
+                        wire.RATING_ENDED,
+                        ended,
+                    )
+                )
             elif isinstance(event, CommandAnswered) and event.kind == wire.PRINT_JOB:
                 outcome: wire.PrintOutcome = {
                     "id": event.command_id,
@@ -427,7 +447,9 @@ class Hub:
         moved = False
         for event in events:
             if isinstance(event, TicketCalled | TicketUpdated):
-                data = {"ticket": reads.ticket_payload(event.ticket)}
+                data: dict[str, Any] = {"ticket": reads.ticket_payload(event.ticket)}
+                if isinstance(event, TicketUpdated):
+                    data["move"] = event.move
                 steps.append(
                     functools.partial(
                         self.send, ticket_room(event.ticket.id), wire.TICKET_STATUS, data

@@ -248,6 +248,8 @@ class Ticket(Base):
     class_rank: Mapped[int]  # 0 first; see queue.rules.CLASS_RANK
     language: Mapped[str] = mapped_column(String(16))
     appointment: Mapped[str | None] = mapped_column(String(64))
+    # Indexes into its service's documents that the customer did not bring (None: not checked).
+    missing_documents: Mapped[list[Any] | None] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(16))
     leg: Mapped[int] = mapped_column(Integer, default=1)
     target_counter_id: Mapped[int | None] = mapped_column(ForeignKey("counters.id"))
@@ -317,6 +319,7 @@ class FollowUp(Base):
     hall_id: Mapped[int] = mapped_column(ForeignKey("halls.id"))
     rating_id: Mapped[int] = mapped_column(ForeignKey("ratings.id"), unique=True)
     opened_at: Mapped[dt.datetime]
+    due_at: Mapped[dt.datetime | None]  # [queue] follow_up_hours after opening
     closed_at: Mapped[dt.datetime | None]
     closed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     note: Mapped[str | None] = mapped_column(Text)

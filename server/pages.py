@@ -13,7 +13,7 @@ from flask_babel import force_locale
 from qrcode.image.svg import SvgPathImage
 
 from hallq.server import catalogs
-from hallq.server.i18n import chosen_language, default_language
+from hallq.server.i18n import chosen_language, current_language, default_language
 from hallq.server.queue import lookups
 from hallq.server.queue.hall import only_hall
 from hallq.server.queue.reads import ticket_status
@@ -81,14 +81,16 @@ def ticket_page(token: str) -> Any:
         if row is None:
             abort(404)
         hall = state.hall(session, row.hall_id)
-        ticket = ticket_status(session, hall, state.estimator, row)
+        # The customer switched the kiosk to another language: the page follows the ticket,
+        # whatever the phone's browser prefers.
+        follow_ticket = chosen_language() is None and row.language != default_language()
+        language = row.language if follow_ticket else current_language()
+        ticket = ticket_status(session, hall, state.estimator, row, language)
         service = lookups.service_by_code(session, hall.id, row.service_code)
     page = functools.partial(
         render_template, "ticket.html", ticket=ticket, hall=hall.public(), service=service
     )
-    if chosen_language() is None and row.language != default_language():
-        # The customer switched the kiosk to another language: the page follows the ticket,
-        # whatever the phone's browser prefers.
+    if follow_ticket:
         with force_locale(catalogs.babel_locale(row.language)):
             return page()
     return page()

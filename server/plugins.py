@@ -157,6 +157,10 @@ def add_commands(group: click.Group, entry_group: str = COMMANDS) -> None:
     loaded when first used."""
     for entry_point in entry_points(entry_group):
         taken = group.commands.get(entry_point.name)
+        if isinstance(taken, PluginCommand) and taken.entry_point.value == entry_point.value:
+            # The same package seen twice (an editable install's metadata beside the source
+            # tree, found again through the working directory): nothing to warn about.
+            continue
         if taken is not None:
             owner = (
                 f"taken by the {describe(taken.entry_point)}"

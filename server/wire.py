@@ -65,6 +65,7 @@ DEVICE_COMMANDS = (PRINT_JOB, RATING_REQUEST, RATING_CANCEL, SIGN_TEXT)
 # --- Socket.IO: server -> one client, window or device (addressed, no seq) ---------------
 JOINED = "joined"  # -> the client that joined: who the server thinks it is
 RATING_STORED = "rating.stored"  # -> the window (its clerk's screen): the customer rated
+RATING_ENDED = "rating.ended"  # -> the window (its clerk's screen): asked, but not rated
 DEVICE_UPDATED = "device.updated"  # -> the device's own clients: what its agent reported
 PRINT_OUTCOME = "print.outcome"  # -> the kiosk's own clients: how a print job went
 SESSION_ENDED = "session.ended"  # -> a client whose token stopped working, then disconnected
@@ -250,6 +251,16 @@ class RatingStoredPayload(TypedDict):
     counter: int
     score: int
     follow_up: int | None
+
+
+class RatingEndedPayload(TypedDict):
+    """The pad's request ended without a score (``reason``: ``not_rated`` when the customer
+    left without pressing, or what the pad's agent said)."""
+
+    ticket_id: int | None
+    counter: int
+    rated: bool
+    reason: str | None
 
 
 class DeviceUpdatedPayload(TypedDict):

@@ -15,12 +15,13 @@ from hallq.server.api.schemas import (
     CounterOut,
     CounterPath,
     CountersOut,
+    DeskOut,
     MoveOut,
     PauseIn,
     TransferIn,
 )
 from hallq.server.i18n import current_language
-from hallq.server.queue import moves, windows
+from hallq.server.queue import desk, moves, windows
 from hallq.server.queue.call_by_number import call_ticket
 from hallq.server.queue.call_next import CallResult, call_next
 from hallq.server.queue.moves import MoveResult
@@ -53,6 +54,21 @@ def _counter_out(number: int) -> dict[str, Any]:
 def list_counters() -> Any:
     with hallq().db.reading() as session:
         return {"counters": counters_payload(session, hall())}
+
+
+@bp.get(
+    "/counters/<int:n>/desk",
+    summary="The clerk's view of the window they hold, in one read",
+    description="The window, its ticket (with the service's documents and what is missing), "
+    "the waiting tickets it may call (up to 500, in order), its services' waiting counts and "
+    "longest waits, and the clerk's day: served, mean service time, ratings.",
+    responses={200: DeskOut},
+)
+@requires(*STAFF)
+def counter_desk(path: CounterPath) -> Any:
+    state = hallq()
+    with state.db.reading() as session:
+        return desk.desk(session, hall(), state.estimator, caller().actor, path.n, state.clock())
 
 
 def _window_change(fn: Callable[..., list[Any]], n: int, *args: Any) -> dict[str, Any]:

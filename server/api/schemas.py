@@ -128,6 +128,24 @@ class CallIn(Strict):
     )
 
 
+class DocumentsIn(Strict):
+    missing: list[StrictInt] = Field(
+        max_length=100, description="indexes (from 0) into the service's documents not brought"
+    )
+
+
+class DeskOut(BaseModel):
+    counter: dict[str, object]
+    current: dict[str, object] | None = Field(
+        description="the window's ticket, with its service's documents and what is missing"
+    )
+    waiting: list[dict[str, object]] = Field(description="tickets the window may call, in order")
+    services: list[dict[str, object]] = Field(description="waiting and longest wait per service")
+    today: dict[str, object] = Field(description="the clerk's day: served, times, ratings")
+    last_rating: dict[str, object] | None
+    pause_reasons: list[str]
+
+
 class PauseIn(Strict):
     reason: str = Field(min_length=1, max_length=200)
 
@@ -169,6 +187,11 @@ class TicketOut(_Ticket):  # type: ignore[misc, valid-type]
     position: int | None = Field(default=None, description="1 = next to be called in its queue")
     ahead: int | None = None
     eta_minutes: int | None = None
+    missing_documents: list[str] | None = Field(
+        default=None,
+        description="what the customer did not bring, in the ticket's language (none: unchecked)",
+    )
+    rating: int | None = Field(default=None, description="the customer's score, once rated")
 
 
 class TicketsOut(BaseModel):

@@ -22,6 +22,7 @@ from hallq.server.api.context import (
 from hallq.server.api.schemas import (
     ERRORS,
     CancelIn,
+    DocumentsIn,
     IssuedOut,
     IssueIn,
     NotPrintedOut,
@@ -33,7 +34,8 @@ from hallq.server.api.schemas import (
     TicketQuery,
     TicketsOut,
 )
-from hallq.server.queue import lookups, printing
+from hallq.server.i18n import current_language
+from hallq.server.queue import desk, lookups, printing
 from hallq.server.queue.errors import N_, Invalid, NotFound
 from hallq.server.queue.issue import Idempotency, IssueResult, issue_ticket
 from hallq.server.queue.moves import cancel, reinstate
@@ -179,7 +181,9 @@ def get_ticket(path: TicketPath, query: TicketQuery) -> Any:
                     ticket=path.ticket_id,
                 )
             hall_id = row.hall_id
-        return ticket_status(session, state.hall(session, hall_id), state.estimator, row)
+        return ticket_status(
+            session, state.hall(session, hall_id), state.estimator, row, current_language()
+        )
 
 
 @bp.post(
@@ -237,3 +241,22 @@ def reprint_ticket(path: TicketPath, body: ReprintIn) -> Any:
         )
     )
     return {"id": queued.command_id, "device": queued.device_name}, 202
+
+
+@bp.put(
+    "/tickets/<int:ticket_id>/documents",
+    summary="The documents the customer did not bring (the clerk's checklist)",
+    description="Indexes (from 0) into the service's documents. The customer's page shows "
+    "what is missing at once, in the ticket's language; `[]` says everything was brought.",
+    responses={200: TicketOut},
+)
+@requires(*STAFF)
+def ticket_documents(path: TicketPath, body: DocumentsIn) -> Any:
+    state = hallq()
+    now = state.clock()
+    marked = change(
+        lambda session: desk.mark_missing(
+            session, hall(), state.estimator, caller().actor, path.ticket_id, body.missing, now
+        )
+    )
+    return marked.ticket

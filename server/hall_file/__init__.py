@@ -80,6 +80,8 @@ class QueueRules:
     # The green channel's fairness bound K: priority calls in a row at a window while
     # normal tickets wait past their target.
     max_priority_in_a_row: int = 3
+    # A rating of 2 or 1 opens a follow-up to close within this many hours.
+    follow_up_hours: int = 72
 
 
 @dataclass(frozen=True)
@@ -322,6 +324,7 @@ def _build(model: HallFile, warnings: tuple[Problem, ...]) -> HallConfig:
             reinstate_within_minutes=model.queue.reinstate_within_minutes,
             reinstate_places=model.queue.reinstate_places,
             max_priority_in_a_row=model.queue.max_priority_in_a_row,
+            follow_up_hours=model.queue.follow_up_hours,
         ),
         zones=zones,
         services=services,

@@ -144,6 +144,7 @@ class QueueTable(_Table):
     reinstate_within_minutes: StrictInt = Field(default=30, ge=0, le=240)
     reinstate_places: StrictInt = Field(default=3, ge=0, le=50)
     max_priority_in_a_row: StrictInt = Field(default=3, ge=1, le=20)
+    follow_up_hours: StrictInt = Field(default=72, ge=1, le=24 * 60)
 
 
 class DeviceCommandsTable(_Table):

@@ -30,7 +30,7 @@ from hallq.server.queue.events import (
     DomainEvent,
 )
 from hallq.server.queue.hall import HallContext
-from hallq.server.tables import DEVICE_COMMANDS, DEVICES
+from hallq.server.tables import COUNTERS, DEVICE_COMMANDS, DEVICES
 
 PENDING, DONE, FAILED, EXPIRED, SUPERSEDED, CANCELLED = (
     "pending",
@@ -227,7 +227,14 @@ def answer(
         .values(status=DONE if ok else FAILED, ended_at=now, outcome=outcome)
     )
     _log_end(session, actor, row, DONE if ok else FAILED, now, **outcome)
-    answered = CommandAnswered(row.id, row.device_id, row.kind, row.ticket_id, ok, reason)
+    counter_number = (
+        session.execute(select(COUNTERS.c.number).where(COUNTERS.c.id == row.counter_id)).scalar()
+        if row.counter_id is not None
+        else None
+    )
+    answered = CommandAnswered(
+        row.id, row.device_id, row.kind, row.ticket_id, ok, reason, counter_number
+    )
     return Answered(row.id, row.kind, row.ticket_id, was_pending=True, events=[answered])
 
 

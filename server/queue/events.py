@@ -98,7 +98,8 @@ class TicketCalled:
 @dataclass(frozen=True)
 class TicketUpdated:
     ticket: TicketState
-    move: str  # start | finish | no_show | requeue | transfer | cancel | release | reinstate
+    # start | finish | no_show | requeue | transfer | cancel | release | reinstate | documents
+    move: str
     detail: dict[str, Any] = field(default_factory=dict)
 
 
@@ -151,6 +152,7 @@ class CommandAnswered:
     ticket_id: int | None
     ok: bool
     reason: str | None = None
+    counter_number: int | None = None  # a window's command (a rating request)
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,8 @@ class HallRules:
     reinstate_places: int = 3
     # The green channel's fairness bound K (call_next).
     max_priority_in_a_row: int = 3
+    # A rating of 2 or 1 opens a follow-up, due this many hours later.
+    follow_up_hours: int = 72
     # Seconds a command to a device is kept for redelivery before it expires.
     print_job_max_age: int = 600
     rating_request_max_age: int = 180

@@ -295,6 +295,7 @@ _TICKETS = (
         _T.target_counter_id,
         _T.hall_id,
         _T.clerk_id,
+        _T.missing_documents,
     )
     .join(SERVICES, _S.id == _T.service_id)
     .join(ZONES, ZONES.c.id == _S.zone_id)

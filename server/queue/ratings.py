@@ -55,7 +55,7 @@ def rate_from_pad(
 ) -> Rated:
     """Store the pad's rating, and end the rating request it answers (by its id, or any
     open request of this device for the ticket)."""
-    stored = rate(session, hall.id, actor, ticket_id, score, now)
+    stored = rate(session, hall.id, actor, ticket_id, score, now, hall.rules.follow_up_hours)
     device_commands.end_pending(
         session,
         actor,
@@ -70,7 +70,13 @@ def rate_from_pad(
 
 
 def rate(
-    session: Session, hall_id: int, actor: Actor, ticket_id: int, score: int, now: dt.datetime
+    session: Session,
+    hall_id: int,
+    actor: Actor,
+    ticket_id: int,
+    score: int,
+    now: dt.datetime,
+    follow_up_hours: int = 72,
 ) -> RatingStored:
     """A rating of the leg served at the rating pad's window: the ticket it serves now, or
     the one it finished last (not one it transferred away), with that leg's clerk."""
@@ -118,7 +124,12 @@ def rate(
     if score < FOLLOW_UP_BELOW:
         follow_up_id = session.execute(
             insert(FollowUp).returning(FollowUp.id),
-            {"hall_id": hall_id, "rating_id": rating_id, "opened_at": now},
+            {
+                "hall_id": hall_id,
+                "rating_id": rating_id,
+                "opened_at": now,
+                "due_at": now + dt.timedelta(hours=follow_up_hours),
+            },
         ).scalar_one()
     ledger.append(
         session,

@@ -11,7 +11,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from hallq.server import wire
-from hallq.server.models import Event, Service, Ticket, Zone
+from hallq.server.models import Event, Rating, Service, Ticket, Zone
 from hallq.server.queue import lookups, notices, rules
 from hallq.server.queue.eta import Estimator
 from hallq.server.queue.events import CounterState, TicketState
@@ -247,9 +247,14 @@ def state_snapshot(
 
 
 def ticket_status(
-    session: Session, hall: HallContext, estimator: Estimator, row: Any
+    session: Session,
+    hall: HallContext,
+    estimator: Estimator,
+    row: Any,
+    language: str | None = None,
 ) -> dict[str, Any]:
-    """One ticket as its customer and the staff see it: state, place, estimated wait."""
+    """One ticket as its customer and the staff see it: state, place, estimated wait, what is
+    missing of its documents (in ``language``, default the ticket's) and its rating."""
     t = lookups.ticket_state_of(row)
     body: dict[str, Any] = dict(ticket_payload(t))
     position = None
@@ -261,6 +266,28 @@ def ticket_status(
         else:
             position, eta = 1, 0
     body.update(
-        position=position, ahead=None if position is None else position - 1, eta_minutes=eta
+        position=position,
+        ahead=None if position is None else position - 1,
+        eta_minutes=eta,
+        missing_documents=missing_documents(
+            session, t, getattr(row, "missing_documents", None), language
+        ),
+        rating=session.execute(select(Rating.score).where(Rating.ticket_id == t.id)).scalar(),
     )
     return body
+
+
+def missing_documents(
+    session: Session, t: TicketState, indexes: list[int] | None, language: str | None = None
+) -> list[str] | None:
+    """The documents the customer did not bring, in ``language`` or the ticket's (None: the
+    clerk has not checked them)."""
+    if indexes is None:
+        return None
+    documents = lookups.service_by_id(session, t.service_id).documents
+    listed = (
+        documents.get(language or t.language)
+        or documents.get(t.language)
+        or next(iter(documents.values()), [])
+    )
+    return [listed[i] for i in indexes if 0 <= i < len(listed)]

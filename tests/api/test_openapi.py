@@ -44,6 +44,8 @@ CONTRACT = [
 EXTRA = [
     ("get", "/api/v1/tickets"),
     ("get", "/api/v1/notice"),
+    ("get", "/api/v1/counters/{n}/desk"),
+    ("put", "/api/v1/tickets/{ticket_id}/documents"),
     ("put", "/api/v1/notice"),
     ("get", "/api/v1/appointments"),
     ("post", "/api/v1/appointments/check-in"),

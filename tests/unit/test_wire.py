@@ -24,7 +24,12 @@ def test_the_browser_client_listens_to_every_delta_and_only_to_them() -> None:
     assert len(lists) == 2, "the client's lists of deltas and addressed events moved"
     deltas, addressed = (re.findall(r'"([a-z.]+)"', found) for found in lists)
     assert tuple(deltas) == wire.DELTAS
-    assert set(addressed) == {wire.DEVICE_UPDATED, wire.PRINT_OUTCOME, wire.RATING_STORED}
+    assert set(addressed) == {
+        wire.DEVICE_UPDATED,
+        wire.PRINT_OUTCOME,
+        wire.RATING_STORED,
+        wire.RATING_ENDED,
+    }
 
 
 def test_every_event_name_the_browser_client_uses_is_in_the_contract() -> None:
@@ -39,6 +44,7 @@ def test_every_event_name_the_browser_client_uses_is_in_the_contract() -> None:
         wire.DEVICE_UPDATED,
         wire.PRINT_OUTCOME,
         wire.RATING_STORED,
+        wire.RATING_ENDED,
         *wire.DELTAS,
     }
     assert on - socket_io_own <= server_to_client, on

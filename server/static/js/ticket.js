@@ -83,6 +83,15 @@
       list.appendChild(li);
     });
     $("documents").hidden = docs.length === 0;
+    var missing = tk.missing_documents || [];
+    var missingList = $("missing").querySelector("ul");
+    missingList.textContent = "";
+    missing.forEach(function (doc) {
+      var li = document.createElement("li");
+      li.textContent = doc;
+      missingList.appendChild(li);
+    });
+    $("missing").hidden = missing.length === 0;
     var live = $("live");
     live.hidden = FINAL[tk.status] === true;
     live.textContent = page.online ? t("Live") : page.connected ? t("Reconnecting…") : t("Connecting…");
@@ -170,8 +179,9 @@
     socket.on("ticket.status", function (message) {
       if (!message || !message.ticket || message.ticket.id !== page.ticket.id) return;
       update(message.ticket);
-      // The place and the estimate come with a read; a call or an end needs none.
-      if (message.ticket.status === "waiting") refresh();
+      // The place and the estimate come with a read, and so does what the clerk found
+      // missing of the documents; a call or an end needs none.
+      if (message.ticket.status === "waiting" || message.move === "documents") refresh();
       if (FINAL[message.ticket.status]) socket.close();
     });
     socket.on("queue.moved", function () {
