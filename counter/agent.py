@@ -42,8 +42,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import socketio
-
 from hallq.drivers.serial import (
     PAUSED,
     Key,
@@ -55,6 +53,7 @@ from hallq.drivers.serial import (
     pad_protocol_class,
 )
 from hallq.server import wire
+from hallq.server.agent_socket import agent_client, connect_until_stopped
 
 log = logging.getLogger(__name__)
 
@@ -141,9 +140,7 @@ class CounterAgent:
             self.devices["sign"] = Device("sign", sign, SignProtocolV1(options.sign_address))
         if keys:
             self.devices["keys"] = Device("keys", keys, protocol(options.keys_address))
-        self.client = socketio.Client(
-            reconnection=True, reconnection_delay=1, reconnection_delay_max=10, handle_sigint=False
-        )
+        self.client = agent_client()
         # What happened, for the log and the tests: scores, submitted, refused, not_rated,
         # unasked (a score with no ticket to give it to), keys, key_refused, unknown_key…
         self.counts: Counter[str] = Counter()
@@ -502,24 +499,7 @@ class CounterAgent:
                 log.exception("counter agent pass failed")
 
     def _connect(self) -> None:
-        """Connect, and keep trying until it works (Socket.IO reconnects by itself after)."""
-        delay = 1.0
-        while not self._stopped.is_set():
-            try:
-                self.client.connect(
-                    self.server_url,
-                    namespaces=[wire.NAMESPACE],
-                    transports=["websocket"],
-                    auth={"token": self.token, "agent": True},
-                    wait_timeout=10,
-                )
-                return
-            except Exception as exc:
-                log.warning(
-                    "cannot reach %s (%s); trying again in %.0f s", self.server_url, exc, delay
-                )
-                self._stopped.wait(delay)
-                delay = min(delay * 2, 10.0)
+        connect_until_stopped(self.client, self.server_url, self.token, self._stopped)
 
     def start(self) -> CounterAgent:
         for device in self.devices.values():

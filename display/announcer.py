@@ -38,13 +38,12 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import socketio
-
 from hallq.display import phrases
 from hallq.drivers.audio import AudioError, Player, wav
 from hallq.drivers.audio.chime import chime_path
 from hallq.drivers.speech import SpeechCache, SpeechEngine, SpeechError
 from hallq.server import wire
+from hallq.server.agent_socket import agent_client, connect_until_stopped
 
 log = logging.getLogger(__name__)
 
@@ -142,7 +141,7 @@ class Announcer:
         self._problem: str | None = None  # what is wrong (as last reported), if anything
         self._stopped = threading.Event()
         self._threads: list[threading.Thread] = []
-        self.client = socketio.Client(reconnection=True, handle_sigint=False)
+        self.client = agent_client()
         self._register()
 
     # --- the server -----------------------------------------------------------------------
@@ -196,21 +195,7 @@ class Announcer:
         self.hall_languages = [str(lang) for lang in hall.get("languages") or []]
 
     def _connect(self) -> None:
-        delay = 1.0
-        while not self._stopped.is_set():
-            try:
-                self.client.connect(
-                    self.server_url,
-                    namespaces=[wire.NAMESPACE],
-                    transports=["websocket"],
-                    auth={"token": self.token, "agent": True},
-                    wait_timeout=10,
-                )
-                return
-            except Exception as exc:
-                log.warning("cannot reach %s (%s); again in %.0f s", self.server_url, exc, delay)
-                self._stopped.wait(delay)
-                delay = min(delay * 2, 10.0)
+        connect_until_stopped(self.client, self.server_url, self.token, self._stopped)
 
     # --- hearing calls ----------------------------------------------------------------------
 

@@ -29,13 +29,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import socketio
-
 from hallq.drivers.printer import PrinterConnection, PrinterError, PrinterState
 from hallq.drivers.printer.encode import encode
 from hallq.kiosk.spool import Spool, SpooledJob
 from hallq.kiosk.ticket_layout import layout_ticket
 from hallq.server import wire
+from hallq.server.agent_socket import agent_client, connect_until_stopped
 
 log = logging.getLogger(__name__)
 
@@ -77,9 +76,7 @@ class KioskAgent:
         self.spool = spool
         self.options = options
         self.clock = clock
-        self.client = socketio.Client(
-            reconnection=True, reconnection_delay=1, reconnection_delay_max=10, handle_sigint=False
-        )
+        self.client = agent_client()
         self._printer_lock = threading.Lock()  # the status poll and a job never talk at once
         # Set when there may be work (a job came, the printer came back): an Event, not a
         # Condition, so that a job arriving during a pass is not missed until the next poll.
@@ -286,24 +283,7 @@ class KioskAgent:
             self._stopped.wait(self.options.poll_seconds)
 
     def _connect(self) -> None:
-        """Connect, and keep trying until it works (Socket.IO reconnects by itself after)."""
-        delay = 1.0
-        while not self._stopped.is_set():
-            try:
-                self.client.connect(
-                    self.server_url,
-                    namespaces=[wire.NAMESPACE],
-                    transports=["websocket"],
-                    auth={"token": self.token, "agent": True},
-                    wait_timeout=10,
-                )
-                return
-            except Exception as exc:
-                log.warning(
-                    "cannot reach %s (%s); trying again in %.0f s", self.server_url, exc, delay
-                )
-                self._stopped.wait(delay)
-                delay = min(delay * 2, 10.0)
+        connect_until_stopped(self.client, self.server_url, self.token, self._stopped)
 
     def recover(self) -> None:
         """After a crash: a job that was being sent may have printed; it is not printed again

@@ -129,6 +129,7 @@ class DemoHall:
     users: list[tuple[str, str, int | None]] = field(default_factory=list)  # name, role, window
     printer: dict[str, str] = field(default_factory=dict)  # the emulated printer: url, control, out
     announcements: str = ""  # where the announcer keeps what it plays (no sound card)
+    pads: dict[int, tuple[str, int]] = field(default_factory=dict)  # window -> pad link, score
 
     @property
     def url(self) -> str:
@@ -244,6 +245,7 @@ def run_demo(*, host: str, port: int, keep: bool) -> None:
     )
     hall.parts += kiosk_parts(hall)
     hall.parts += display_parts(hall)
+    hall.parts += counter_parts(hall)
 
     previous: dict[int, Any] = {}
     started: list[DemoPart] = []
@@ -341,6 +343,51 @@ def display_parts(hall: DemoHall) -> list[DemoPart]:
     return [DemoPart("announcer", argv, env={**hall.env, "HALLQ_DEVICE_TOKEN": token})]
 
 
+# What each demo window's customers answer on its pad (window 1 the first), 3 s after being
+# asked: mostly satisfied, and now and then a 2 or a 1, which opens a follow-up case.
+DEMO_SCORES = (5, 4, 5, 3, 5, 2, 4, 5, 1)
+DEMO_SCORE_DELAY = 3.0
+
+
+def counter_parts(hall: DemoHall) -> list[DemoPart]:
+    """Each window's rating pad, emulated on a pty (``pads/pad-N``, a link that stays), and
+    the window's counter agent on it."""
+    pads = hall.data_dir / "pads"
+    pads.mkdir(exist_ok=True)
+    parts = []
+    for name, token in sorted(hall.tokens.items()):
+        if not name.startswith("counter-") or not name[8:].isdigit():
+            continue
+        window = int(name[8:])
+        link = pads / f"pad-{window}"
+        score = DEMO_SCORES[(window - 1) % len(DEMO_SCORES)]
+        hall.pads[window] = (str(link), score)
+        parts.append(
+            DemoPart(
+                f"pad-{window}",
+                _hallq(
+                    "emulate",
+                    "pad",
+                    "--link",
+                    str(link),
+                    "--auto-score",
+                    str(score),
+                    "--delay",
+                    str(DEMO_SCORE_DELAY),
+                ),
+                env=hall.env,
+            )
+        )
+        parts.append(
+            DemoPart(
+                f"counter-agent-{window}",
+                _hallq("counter-agent", "--server", hall.url, "--pad", str(link)),
+                env={**hall.env, "HALLQ_DEVICE_TOKEN": token},
+            )
+        )
+    return parts
+
+
 def _print_welcome(hall: DemoHall, log_dir: Path) -> None:
     lines = [
         "",
@@ -351,6 +398,7 @@ def _print_welcome(hall: DemoHall, log_dir: Path) -> None:
         f"  Lobby board (all zones) {hall.url}/display#token={hall.tokens.get('display-lobby', '')}",
         f"  Zone A board            {hall.url}/display#token={hall.tokens.get('display-a', '')}",
         f"  Reception desk          {hall.url}/reception",
+        f"  Clerk's counter screen  {hall.url}/counter   (clerk1 at window 1, …)",
         f"  Hall front page         {hall.url}/",
         f"  API description         {hall.url}/api/openapi.json",
         f"  Health check            {hall.url}/healthz",
@@ -379,6 +427,13 @@ def _print_welcome(hall: DemoHall, log_dir: Path) -> None:
             f"in {hall.announcements}"
             if hall.announcements
             else "The announcer says every call on this machine's speakers."
+        ),
+        (
+            f"Each window's rating pad is emulated ({next(iter(hall.pads.values()))[0]} …); "
+            f"its customers answer {DEMO_SCORE_DELAY:g} s after a finish, window 1 with "
+            f"{hall.pads[min(hall.pads)][1]}, window 6 with a 2 (a follow-up case)."
+            if hall.pads
+            else ""
         ),
         "",
         f"Logs: {log_dir}",

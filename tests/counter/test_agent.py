@@ -254,3 +254,16 @@ def test_any_bytes_at_all_never_break_the_agent(soup, cuts) -> None:
     assert submitted and submitted[0]["ticket"] == 9
     assert submitted[-1]["score"] == 2
     assert agent.counts["scores"] >= 1
+
+
+def test_the_command_refuses_an_unknown_protocol_by_name() -> None:
+    from click.testing import CliRunner
+
+    from hallq.counter.cli import counter_agent
+
+    result = CliRunner().invoke(
+        counter_agent,
+        ["--server", "http://127.0.0.1:9", "--token", "t", "--pad", "loop://", "--protocol", "v9"],
+    )
+    assert result.exit_code == 1
+    assert "v9" in result.output and "v1" in result.output  # the names there are

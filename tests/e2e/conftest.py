@@ -6,6 +6,8 @@ Fixtures:
 - ``sqlite_url``: a SQLite database file in the test's ``tmp_path`` (not created yet).
 - ``start_server(database_url, env=None)``: run ``hallq serve`` on that database and wait until
   ``/healthz`` answers. Stopped after the test.
+- ``start_agent(command, server, token, *options)``: a device's agent (``hallq kiosk-agent``,
+  ``announcer``, ``counter-agent``) running against that server with the device's token.
 - ``api(server)``: an HTTP client of a server (``Api``); ``hall_socket(server, token)``: a
   connected Socket.IO client of namespace ``/hall`` (``HallSocket``). Both are closed after
   the test, before the servers stop: a client that keeps a connection open would make the
@@ -252,6 +254,16 @@ def check_seq_order(deltas: list[tuple[str, dict[str, Any]]], after: int) -> int
     return expected
 
 
+def wait_until(what: str, predicate: Callable[[], Any], timeout: float = 15.0) -> Any:
+    """Poll ``predicate()`` until it is truthy; return its value. Fails saying ``what`` did
+    not come when ``timeout`` seconds pass first."""
+    deadline = time.monotonic() + timeout
+    while not (found := predicate()):
+        assert time.monotonic() < deadline, f"no {what} within {timeout:g} s"
+        time.sleep(0.05)
+    return found
+
+
 # --- fixtures --------------------------------------------------------------------------------
 
 
@@ -273,6 +285,22 @@ def start_server(server_factory, tmp_path) -> Callable[..., ServerProcess]:
                 **(env or {}),
             },
             timeout=SERVER_START_TIMEOUT,
+        )
+
+    return start
+
+
+@pytest.fixture
+def start_agent(server_factory) -> Callable[..., ServerProcess]:
+    """``start_agent(command, server, token, *options)``: ``hallq <command> --server URL
+    <options>`` with the token in ``HALLQ_DEVICE_TOKEN``, started (agents have no ready
+    URL: wait for what they report); stopped after the test, before the server."""
+
+    def start(command: str, server: ServerProcess, token: str, *options: str) -> ServerProcess:
+        return server_factory(
+            hallq_argv(command, "--server", server.url, *options),
+            env={"HALLQ_DEVICE_TOKEN": token},
+            ready_path=None,
         )
 
     return start

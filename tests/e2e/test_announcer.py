@@ -6,22 +6,12 @@ are gone when the announcer stops."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from hallq.drivers.audio import wav
 from hallq.drivers.audio.chime import chime_path
-from tests.e2e.conftest import Api, prepare_hall
+from tests.e2e.conftest import Api, prepare_hall, wait_until
 from tests.support.server import hallq_argv
-
-
-def _wait(what: str, predicate: Callable[[], Any], timeout: float = 30.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while not (found := predicate()):
-        assert time.monotonic() < deadline, f"no {what} within {timeout} s"
-        time.sleep(0.1)
-    return found
 
 
 def test_a_call_of_its_zone_is_said_and_kept(
@@ -50,7 +40,7 @@ def test_a_call_of_its_zone_is_said_and_kept(
     def status() -> str:
         return (board.get("/api/v1/devices/me").body["status"] or {}).get("status", "")
 
-    _wait("the announcer's report", lambda: status() == "ok")
+    wait_until("the announcer's report", lambda: status() == "ok", timeout=30)
     kiosk: Api = api(server, hall.tokens["kiosk-1"])
     for service in ("property-transfer", "vehicle-transfer"):
         assert kiosk.post("/api/v1/tickets", {"service": service}).status == 201
@@ -60,7 +50,7 @@ def test_a_call_of_its_zone_is_said_and_kept(
         assert clerk.post(f"/api/v1/counters/{window}/open").status == 200
         called = clerk.post(f"/api/v1/counters/{window}/call-next")
         assert called.status == 200, called.body
-    (sound,) = _wait("the announcement", lambda: list(kept.glob("*.wav")), timeout=40)
+    (sound,) = wait_until("the announcement", lambda: list(kept.glob("*.wav")), timeout=40)
     data = sound.read_bytes()
     chime = wav.duration(chime_path().read_bytes())
     # The chime, then Cantonese, Mandarin and English: each phrase over a second.
@@ -72,4 +62,4 @@ def test_a_call_of_its_zone_is_said_and_kept(
     assert len(list(kept.glob("*.wav"))) == 1  # the zone B call was not said here
     assert "→ window 4" not in announcer.log_text()
     announcer.stop()
-    _wait("the announcer gone", lambda: status() == "offline", timeout=10)
+    wait_until("the announcer gone", lambda: status() == "offline", timeout=10)

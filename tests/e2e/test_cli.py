@@ -287,6 +287,19 @@ def test_demo_runs_a_hall_and_stops_everything_on_sigterm(tmp_path, server_facto
     while not list(kept.glob("*.wav")) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert list(kept.glob("*.wav")), (tmp_path / "demo" / "logs" / "announcer.log").read_text()
+    # Window 1's emulated pad rates every finished ticket: its customers answer 5.
+    assert f"{demo.url}/counter" in text, text
+    assert client.post("/api/v1/counters/1/start", token=clerk).status == 200
+    assert client.post("/api/v1/counters/1/finish", token=clerk).status == 200
+    deadline = time.monotonic() + 30
+    while (
+        client.get(f"/api/v1/tickets/{reply.body['id']}", token=clerk).body.get("rating") is None
+        and time.monotonic() < deadline
+    ):
+        time.sleep(0.2)
+    assert client.get(f"/api/v1/tickets/{reply.body['id']}", token=clerk).body["rating"] == 5, (
+        tmp_path / "demo" / "logs" / "counter-agent-1.log"
+    ).read_text()
     client.close()
 
     os.kill(demo.pid, signal.SIGTERM)

@@ -12,7 +12,7 @@ reported and survived.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +24,7 @@ from hallq.drivers.serial.emulator import PAUSED_DISPLAY, PadEmulator, SignEmula
 from hallq.server import wire
 from hallq.server.db import Database
 from hallq.server.models import DeviceCommand, Rating
-from tests.e2e.conftest import Api, HallSocket, prepare_hall
-from tests.support.server import ServerProcess, hallq_argv
+from tests.e2e.conftest import Api, HallSocket, prepare_hall, wait_until
 
 WAIT = 15.0
 
@@ -42,36 +41,11 @@ def sign(tmp_path: Path) -> Iterator[SignEmulator]:
         yield emulator
 
 
-@pytest.fixture
-def agents(tmp_path: Path) -> Iterator[Callable[..., ServerProcess]]:
-    """``agents(server, token, *options)``: a running ``hallq counter-agent``."""
-    started: list[ServerProcess] = []
-
-    def start(server: ServerProcess, token: str, *options: str) -> ServerProcess:
-        argv = hallq_argv("counter-agent", "--server", server.url, *options)
-        agent = ServerProcess(
-            argv,
-            env={"HALLQ_DEVICE_TOKEN": token},
-            ready_path=None,
-            workdir=tmp_path / f"agent-{len(started) + 1}",
-        )
-        started.append(agent)
-        agent.start()
-        return agent
-
-    yield start
-    for agent in reversed(started):
-        agent.stop()
-
-
-def _wait(what: str, predicate: Callable[[], Any], timeout: float = WAIT) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        found = predicate()
-        if found:
-            return found
-        assert time.monotonic() < deadline, f"no {what} within {timeout} s"
-        time.sleep(0.05)
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path) -> str:
+    if request.param == "sqlite":
+        return request.getfixturevalue("sqlite_url")
+    return request.getfixturevalue("pg_url")
 
 
 def _ratings(url: str) -> list[tuple[int, int, int | None, int | None]]:
@@ -115,13 +89,15 @@ def _serve_one(clerk: Api, kiosk: Api) -> dict[str, Any]:
 
 
 def test_a_finished_ticket_is_rated_on_the_pad_once_and_the_keys_call(
-    sqlite_url, start_server, api, hall_socket, pad, sign, agents
+    database_url, start_server, api, hall_socket, pad, sign, start_agent
 ) -> None:
-    hall = prepare_hall(sqlite_url)
-    server = start_server(sqlite_url)
-    agent = agents(server, hall.tokens["counter-1"], "--pad", pad.path, "--sign", sign.path)
+    hall = prepare_hall(database_url)
+    server = start_server(database_url)
+    agent = start_agent(
+        "counter-agent", server, hall.tokens["counter-1"], "--pad", pad.path, "--sign", sign.path
+    )
     window: Api = api(server, hall.tokens["counter-1"])
-    _wait("the pad and the sign online", lambda: _window_status(window) == "ok")
+    wait_until("the pad and the sign online", lambda: _window_status(window) == "ok")
     kiosk: Api = api(server, hall.tokens["kiosk-1"])
     clerk: Api = api(server, api(server).login("clerk1"))
     assert clerk.post("/api/v1/counters/1/open").status == 200
@@ -142,19 +118,19 @@ def test_a_finished_ticket_is_rated_on_the_pad_once_and_the_keys_call(
     assert stored["counter"] == 1
     assert stored["follow_up"] is None
     assert clerk.get(f"/api/v1/tickets/{ticket['id']}").body["rating"] == 4
-    assert _ratings(sqlite_url) == [
+    assert _ratings(database_url) == [
         (ticket["id"], 4, hall.users["clerk1"], hall.device_counters["counter-1"])
     ]
-    _wait(
+    wait_until(
         "the request answered",
-        lambda: _rating_requests(sqlite_url)[ticket["id"]][0] == "done",
+        lambda: _rating_requests(database_url)[ticket["id"]][0] == "done",
     )
 
     # The customer presses again: the server refuses a second rating, the first stands.
     pad.press(1)
-    _wait("the second score refused", lambda: "already_rated" in agent.log_text())
+    wait_until("the second score refused", lambda: "already_rated" in agent.log_text())
     assert clerk.get(f"/api/v1/tickets/{ticket['id']}").body["rating"] == 4
-    assert len(_ratings(sqlite_url)) == 1
+    assert len(_ratings(database_url)) == 1
 
     # The pad's NEXT key calls the next ticket, exactly like the button.
     waiting = [kiosk.post("/api/v1/tickets", {"service": "consultation"}).body for _ in range(2)]
@@ -171,14 +147,14 @@ def test_a_finished_ticket_is_rated_on_the_pad_once_and_the_keys_call(
     sign.wait_for(lambda s: s.display == waiting[0]["number"], timeout=WAIT)
     # RECALL calls the same ticket again, not the next.
     pad.key("RECALL")
-    _wait("the recall", lambda: "key RECALL" in agent.log_text())
+    wait_until("the recall", lambda: "key RECALL" in agent.log_text())
     assert clerk.get("/api/v1/counters/1/desk").body["current"]["id"] == waiting[0]["id"]
 
     # PAUSE: the window is paused (reason: break), the sign shows 暫停服務; RESUME undoes it.
     assert clerk.post("/api/v1/counters/1/start").status == 200
     assert clerk.post("/api/v1/counters/1/finish").status == 200
     pad.key("PAUSE")
-    desk = _wait(
+    desk = wait_until(
         "the window paused",
         lambda: (
             (d := clerk.get("/api/v1/counters/1/desk").body)["counter"]["state"] == "paused" and d
@@ -192,18 +168,26 @@ def test_a_finished_ticket_is_rated_on_the_pad_once_and_the_keys_call(
     assert clerk.get("/api/v1/counters/1/desk").body["counter"]["state"] == "open"
     # A key the agent does not know does nothing (and is said).
     pad.key("LUNCH")
-    _wait("the unknown key", lambda: "unknown key 'LUNCH'" in agent.log_text())
+    wait_until("the unknown key", lambda: "unknown key 'LUNCH'" in agent.log_text())
     assert clerk.get("/api/v1/counters/1/desk").body["current"] is None
 
 
 def test_no_score_is_not_rated_noise_is_dropped_and_unplugging_is_survived(
-    sqlite_url, start_server, api, hall_socket, pad, agents
+    sqlite_url, start_server, api, hall_socket, pad, start_agent
 ) -> None:
     hall = prepare_hall(sqlite_url)
     server = start_server(sqlite_url)
-    agent = agents(server, hall.tokens["counter-1"], "--pad", pad.path, "--rating-timeout", "1.5")
+    agent = start_agent(
+        "counter-agent",
+        server,
+        hall.tokens["counter-1"],
+        "--pad",
+        pad.path,
+        "--rating-timeout",
+        "1.5",
+    )
     window: Api = api(server, hall.tokens["counter-1"])
-    _wait("the pad online", lambda: _window_status(window) == "ok")
+    wait_until("the pad online", lambda: _window_status(window) == "ok")
     kiosk: Api = api(server, hall.tokens["kiosk-1"])
     clerk: Api = api(server, api(server).login("clerk1"))
     assert clerk.post("/api/v1/counters/1/open").status == 200
@@ -252,10 +236,10 @@ def test_no_score_is_not_rated_noise_is_dropped_and_unplugging_is_survived(
 
     # Unplugged: the server hears the pad is offline; plugged back, the same agent is back.
     pad.unplug()
-    _wait("pad_offline at the server", lambda: _window_status(window) == "pad_offline")
+    wait_until("pad_offline at the server", lambda: _window_status(window) == "pad_offline")
     assert agent.running
     pad.plug()
-    _wait("ok again at the server", lambda: _window_status(window) == "ok")
+    wait_until("ok again at the server", lambda: _window_status(window) == "ok")
     third = _serve_one(clerk, kiosk)
     pad.wait_for(lambda p: p.waiting == third["number"], timeout=WAIT)
     pad.press(2)  # a bad rating opens a follow-up case

@@ -20,8 +20,8 @@ from hallq.drivers.printer.preview import document_to_png
 from hallq.server import wire
 from hallq.server.db import Database
 from hallq.server.models import DeviceCommand
-from tests.e2e.conftest import Api, prepare_hall
-from tests.support.server import ServerProcess, hallq_argv
+from tests.e2e.conftest import Api, prepare_hall, wait_until
+from tests.support.server import ServerProcess
 
 
 @pytest.fixture
@@ -32,15 +32,15 @@ def emulator(tmp_path: Path) -> Iterator[PrinterEmulator]:
 
 
 @pytest.fixture
-def agents(tmp_path: Path) -> Iterator[Callable[..., ServerProcess]]:
-    """``agents(server, token, printer_url, *options)``: a running ``hallq kiosk-agent``."""
-    started: list[ServerProcess] = []
+def agents(start_agent, tmp_path: Path) -> Callable[..., ServerProcess]:
+    """``agents(server, token, printer_url, *options)``: a running ``hallq kiosk-agent``
+    polling every 0.3 s, its spool kept across restarts."""
 
     def start(server: ServerProcess, token: str, printer: str, *options: str) -> ServerProcess:
-        argv = hallq_argv(
+        return start_agent(
             "kiosk-agent",
-            "--server",
-            server.url,
+            server,
+            token,
             "--printer",
             printer,
             "--poll",
@@ -49,29 +49,8 @@ def agents(tmp_path: Path) -> Iterator[Callable[..., ServerProcess]]:
             str(tmp_path / "spool"),
             *options,
         )
-        agent = ServerProcess(
-            argv,
-            env={"HALLQ_DEVICE_TOKEN": token},
-            ready_path=None,
-            workdir=tmp_path / f"agent-{len(started) + 1}",
-        )
-        started.append(agent)
-        agent.start()
-        return agent
 
-    yield start
-    for agent in reversed(started):
-        agent.stop()
-
-
-def _wait(what: str, predicate: Callable[[], Any], timeout: float = 15.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        found = predicate()
-        if found:
-            return found
-        assert time.monotonic() < deadline, f"no {what} within {timeout} s"
-        time.sleep(0.05)
+    return start
 
 
 def _commands(url: str) -> dict[int, tuple[str, Any]]:
@@ -98,7 +77,7 @@ def test_a_press_prints_once_and_looks_like_its_preview(
     issued = [kiosk.post("/api/v1/tickets", {"service": "consultation"}).body for _ in range(3)]
     for n in range(1, 4):
         emulator.wait_for_job(n, timeout=20)
-    _wait("every answer", lambda: all(s == "done" for s, _ in _commands(sqlite_url).values()))
+    wait_until("every answer", lambda: all(s == "done" for s, _ in _commands(sqlite_url).values()))
     time.sleep(1.0)
     assert len(emulator.jobs) == 3  # once each, in the order pressed
     for job in emulator.jobs:
@@ -136,15 +115,15 @@ def test_paper_out_holds_jobs_and_the_server_hears_it(
     def printer_state() -> str:
         return kiosk.get("/api/v1/devices/me").body["status"].get("status", "")
 
-    _wait("the printer's state", lambda: printer_state() == "ok")
+    wait_until("the printer's state", lambda: printer_state() == "ok")
     emulator.state = "out"
-    _wait("paper out at the server", lambda: printer_state() == "paper_out", timeout=5)
+    wait_until("paper out at the server", lambda: printer_state() == "paper_out", timeout=5)
     kiosk.post("/api/v1/tickets", {"service": "consultation"})
     time.sleep(1.0)
     assert emulator.jobs == []  # waits: nothing sent to a printer without paper
     emulator.state = "ok"
     emulator.wait_for_job(1, timeout=10)
-    _wait("ok at the server", lambda: printer_state() == "ok", timeout=5)
+    wait_until("ok at the server", lambda: printer_state() == "ok", timeout=5)
 
 
 def test_a_job_too_old_when_the_paper_returns_is_not_printed(
@@ -194,7 +173,7 @@ def test_jobs_survive_a_kill_of_the_agent_and_print_once(
     emulator.state = "ok"
     agents(server, hall.tokens["kiosk-1"], emulator.url)
     emulator.wait_for_job(4, timeout=20)
-    _wait("every answer", lambda: all(s == "done" for s, _ in _commands(sqlite_url).values()))
+    wait_until("every answer", lambda: all(s == "done" for s, _ in _commands(sqlite_url).values()))
     time.sleep(1.0)
     assert len(emulator.jobs) == 4  # the three waiting ones, once each
     assert {t["id"] for t in waiting} <= set(_commands(sqlite_url))
@@ -226,7 +205,7 @@ def test_jobs_survive_a_kill_of_the_server_and_print_once(
     # ...and answers when the server is back (on the same address): the server then has
     # both answered and sends neither again.
     server_factory(env=env, port=server.port, timeout=45)
-    _wait("both answers", lambda: all(s == "done" for s, _ in _commands(url).values()), 30)
+    wait_until("both answers", lambda: all(s == "done" for s, _ in _commands(url).values()), 30)
     assert {t["id"] for t in tickets} == set(_commands(url))
     time.sleep(1.5)
     assert len(emulator.jobs) == 2
@@ -246,4 +225,6 @@ def test_a_serial_printer_on_a_pty_prints_the_same(
         )
         job = printer.wait_for_job(1, timeout=20)
         assert job.data.startswith(b"\x1b@") and b"\x1dV" in job.data[-8:]
-        _wait("the answer", lambda: _commands(sqlite_url).get(ticket["id"], ("",))[0] == "done")
+        wait_until(
+            "the answer", lambda: _commands(sqlite_url).get(ticket["id"], ("",))[0] == "done"
+        )
