@@ -351,3 +351,72 @@ def test_a_broken_driver_names_its_entry_point(install: Install) -> None:
         f"hallq.speech entry point 'vendor = hallq_no_such_module:Engine' of {DIST} 0.1" in message
     )
     assert "ModuleNotFoundError" in message, message
+
+
+VENDOR_PAD_SOURCE = """
+from hallq.drivers.serial.pad import PadProtocol, Score, Key
+
+
+class LinePad(PadProtocol):
+    # A vendor's pad that speaks lines: ASK A023 / OFF / SHOW text / PING; SCORE 4 / KEY NEXT.
+    name = "acme"
+
+    def __init__(self, address=1):
+        super().__init__(address)
+        self._held = b""
+        self._counts = {"frames": 0, "dropped": 0}
+
+    def request_rating(self, number):
+        return f"ASK {number}\\n".encode()
+
+    def cancel(self):
+        return b"OFF\\n"
+
+    def show(self, text):
+        return f"SHOW {text}\\n".encode()
+
+    def ping(self):
+        return b"PING\\n"
+
+    def feed(self, data):
+        self._held += data
+        *lines, self._held = self._held.split(b"\\n")
+        events = []
+        for line in lines:
+            word, _, rest = line.decode(errors="replace").partition(" ")
+            if word == "SCORE" and rest in {"1", "2", "3", "4", "5"}:
+                events.append(Score(int(rest)))
+            elif word == "KEY" and rest:
+                events.append(Key(rest))
+            else:
+                self._counts["dropped"] += 1
+                continue
+            self._counts["frames"] += 1
+        return events
+
+    @property
+    def stats(self):
+        return dict(self._counts)
+"""
+
+
+def test_a_vendor_pad_protocol_plugs_in_beside_v1_without_touching_the_agent(
+    install: Install,
+) -> None:
+    from hallq.counter.agent import CounterAgent, Options
+
+    install({drivers.PAD_PROTOCOLS: {"acme": "LinePad"}}, VENDOR_PAD_SOURCE)
+    assert {"acme", "v1"} <= set(drivers.names(drivers.PAD_PROTOCOLS))
+    agent = CounterAgent("http://127.0.0.1:9", "t", "loop://", options=Options(protocol="acme"))
+    pad = agent.devices["pad"]
+    written: list[bytes] = []
+    pad.link = type("Link", (), {"write": lambda self, data: written.append(data) or True})()
+    pad.present = True
+    agent._rating_request({"id": 3, "ticket_id": 8, "number": "B007", "counter": 2})
+    assert written == [b"ASK B007\n"]
+    agent._device_data(pad, b"SCO")
+    agent._device_data(pad, b"RE 5\nnoise\n")
+    while not agent._tasks.empty():
+        agent._tasks.get_nowait()()
+    assert [m.payload for m in agent._outbox] == [{"ticket": 8, "score": 5, "id": 3}]
+    assert pad.protocol.stats == {"frames": 1, "dropped": 1}
