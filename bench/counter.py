@@ -145,8 +145,9 @@ def main() -> None:
                 seen = None
                 if page is not None:
                     page.wait_for_function(
-                        f"document.body.innerText.includes('{ticket['number']}') && "
-                        "document.querySelector('[data-rating-score=\"4\"]') !== null",
+                        "([n]) => { const el = document.getElementById('rating-text'); "
+                        "return el.textContent.includes(n) && el.classList.contains('good'); }",
+                        arg=[ticket["number"]],
                         polling="raf",
                         timeout=30_000,
                     )
@@ -169,8 +170,9 @@ def main() -> None:
                         t0 = time.perf_counter()
                         page.goto(f"{setup.url}/counter", wait_until="commit")
                         page.wait_for_function(
-                            "document.querySelectorAll('[data-waiting-number]').length >= "
-                            f"{min(args.waiting, 50)}",
+                            "([n]) => window.hallqCounter && window.hallqCounter.loads > 0 && "
+                            "document.querySelectorAll('#waiting-list tr[data-number]').length >= n",
+                            arg=[args.waiting],
                             polling="raf",
                             timeout=30_000,
                         )
@@ -208,10 +210,12 @@ def main() -> None:
 
 
 def sign_in(page, token: str) -> None:  # type: ignore[no-untyped-def]
-    """The clerk's screen signed in as the bench's clerk, window 1 (already open) chosen."""
+    """The clerk's screen signed in as the bench's clerk (this tab's session, as the sign-in
+    form leaves it); it goes back to window 1, which the clerk holds."""
     page.evaluate(
         "([token]) => { sessionStorage.setItem('hallq.token', token); "
-        "localStorage.setItem('hallq.counter', '1'); }",
+        "sessionStorage.setItem('hallq.name', 'clerk1'); "
+        "sessionStorage.setItem('hallq.counter.window', '1'); }",
         [token],
     )
 

@@ -270,6 +270,7 @@ class Hub:
             ):
                 ended: wire.RatingEndedPayload = {
                     "ticket_id": event.ticket_id,
+                    "number": event.number,
                     "counter": event.counter_number,
                     "rated": False,
                     "reason": event.reason,

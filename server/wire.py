@@ -258,6 +258,7 @@ class RatingEndedPayload(TypedDict):
     left without pressing, or what the pad's agent said)."""
 
     ticket_id: int | None
+    number: str | None  # the ticket's number (A023)
     counter: int
     rated: bool
     reason: str | None

@@ -129,7 +129,7 @@ class CallIn(Strict):
 
 
 class DocumentsIn(Strict):
-    missing: list[StrictInt] = Field(
+    missing: list[Annotated[StrictInt, Field(ge=0)]] = Field(
         max_length=100, description="indexes (from 0) into the service's documents not brought"
     )
 

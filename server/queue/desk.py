@@ -53,6 +53,7 @@ def desk(
         current["documents"] = {lang: list(docs) for lang, docs in service.documents.items()}
         current["missing"] = list(row.missing_documents or [])
         current["checked"] = row.missing_documents is not None
+        current["transfers"] = transfers_of(session, row.id)
     current_number = current["number"] if current else None
     codes = counter.service_codes()
     services = lookups.services_by_code(session, hall.id, codes)
@@ -132,6 +133,26 @@ def desk(
         "last_rating": last_rating(session, hall, counter.id, now),
         "pause_reasons": list(PAUSE_REASONS),
     }
+
+
+def transfers_of(session: Session, ticket_id: int) -> list[dict[str, Any]]:
+    """The ticket's transfers, oldest first: from which window, to what, and the note the
+    clerk who sent it on left for the next one."""
+    rows = session.execute(
+        select(Event.at, Event.payload)
+        .where(Event.ticket_id == ticket_id, Event.kind == "ticket.transferred")
+        .order_by(Event.id)
+    ).all()
+    return [
+        {
+            "at": iso(at),
+            "from_counter": payload.get("counter"),
+            "to_service": payload.get("to_service"),
+            "to_counter": payload.get("to_counter"),
+            "note": payload.get("note"),
+        }
+        for at, payload in rows
+    ]
 
 
 def _minutes(delta: dt.timedelta) -> int:

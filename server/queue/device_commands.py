@@ -205,9 +205,9 @@ def answer(
     agent that reconnects may well answer twice.
     """
     row = session.execute(
-        select(_C.id, _C.device_id, _C.kind, _C.ticket_id, _C.counter_id, _C.status).where(
-            _C.id == command_id, _C.hall_id == actor.hall_id
-        )
+        select(
+            _C.id, _C.device_id, _C.kind, _C.ticket_id, _C.counter_id, _C.status, _C.payload
+        ).where(_C.id == command_id, _C.hall_id == actor.hall_id)
     ).one_or_none()
     if row is None or row.device_id != actor.device_id:
         # Another device's command is none of this one's business: same answer as unknown.
@@ -232,8 +232,16 @@ def answer(
         if row.counter_id is not None
         else None
     )
+    number = (row.payload or {}).get("number")  # the ticket's, as the device was told it
     answered = CommandAnswered(
-        row.id, row.device_id, row.kind, row.ticket_id, ok, reason, counter_number
+        row.id,
+        row.device_id,
+        row.kind,
+        row.ticket_id,
+        ok,
+        reason,
+        counter_number,
+        number if isinstance(number, str) else None,
     )
     return Answered(row.id, row.kind, row.ticket_id, was_pending=True, events=[answered])
 

@@ -153,6 +153,7 @@ class CommandAnswered:
     ok: bool
     reason: str | None = None
     counter_number: int | None = None  # a window's command (a rating request)
+    number: str | None = None  # the ticket's number, when the command named it
 
 
 @dataclass(frozen=True)

@@ -203,6 +203,7 @@ def test_no_score_is_not_rated_noise_is_dropped_and_unplugging_is_survived(
     assert time.monotonic() - started >= 1.0
     assert ended == {
         "ticket_id": ticket["id"],
+        "number": ticket["number"],
         "counter": 1,
         "rated": False,
         "reason": "not_rated",
