@@ -19,6 +19,8 @@ import pytest
 import socketio
 from playwright.sync_api import expect
 
+from hallq.counter.agent import CounterAgent
+from hallq.drivers.serial.emulator import PAUSED_DISPLAY, PadEmulator, SignEmulator
 from tests.support.browser import LiveHall, axe_violations, collect_errors, describe_violations
 from tests.support.browser import live_hall as serve_hall
 from tests.support.hall import PASSWORD
@@ -219,7 +221,24 @@ def test_sign_in_call_serve_check_documents_finish_and_see_the_rating(context, l
     live.ok("POST", "/api/v1/counters/9/close", live.login("clerk9"))
 
 
-def test_pause_shows_on_the_lobby_board_and_resume(context, live) -> None:
+@pytest.fixture
+def window_2_devices(live: LiveHall, tmp_path) -> Iterator[tuple[PadEmulator, SignEmulator]]:
+    """Window 2's pad and sign on ptys, with its counter agent running on them."""
+    with (
+        PadEmulator(link=tmp_path / "pad") as pad,
+        SignEmulator(link=tmp_path / "sign") as sign,
+    ):
+        agent = CounterAgent(live.url, live.token("counter-2"), pad.path, sign=sign.path).start()
+        try:
+            yield pad, sign
+        finally:
+            agent.stop()
+
+
+def test_pause_shows_on_the_lobby_board_and_the_sign_and_resume(
+    context, live, window_2_devices
+) -> None:
+    pad, sign = window_2_devices
     page = sign_in(context, live, 2)
     board = context.new_page()
     board.errors = collect_errors(board)
@@ -246,6 +265,8 @@ def test_pause_shows_on_the_lobby_board_and_resume(context, live) -> None:
     expect(page.locator("#act-call-next")).to_be_disabled()
     expect(tile).to_have_class("window-tile paused")
     expect(tile.locator(".value")).to_have_text("暫停服務")
+    sign.wait_for(lambda shown: shown.display == PAUSED_DISPLAY, timeout=10)  # 暫停服務
+    pad.wait_for(lambda shown: shown.shown[-1:] == ["PAUSED"], timeout=10)
     counter = next(
         c for c in live.ok("GET", "/api/v1/counters", live.token())["counters"] if c["number"] == 2
     )
@@ -254,6 +275,7 @@ def test_pause_shows_on_the_lobby_board_and_resume(context, live) -> None:
     page.click("#act-resume")
     expect(page.locator("#paused-banner")).to_be_hidden()
     expect(tile).not_to_have_class("window-tile paused")
+    sign.wait_for(lambda shown: shown.display == "", timeout=10)  # open, no one at the window
     expect(page.locator("#act-call-next")).to_be_enabled()
 
     # "Other" needs its text, and sends it.
