@@ -99,6 +99,12 @@ class DemoPart:
             time.sleep(0.2)
         raise click.ClickException(f"{self.name} did not start within {timeout:.0f} s")
 
+    def terminate(self) -> None:
+        """SIGTERM, without waiting (``stop`` waits)."""
+        if self.process is not None and self.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                self.process.terminate()
+
     def stop(self, timeout: float = 10.0) -> None:
         """SIGTERM to the part; SIGKILL to its whole group if it has not ended in ``timeout``
         seconds, and to whatever of its group outlives it."""
@@ -271,6 +277,11 @@ def run_demo(*, host: str, port: int, keep: bool) -> None:
         for sig in STOP_SIGNALS:
             signal.signal(sig, signal.SIG_IGN)
         try:
+            # The devices' parts all at once (each takes a moment to close its ports and
+            # sockets), then the server last, so none of them sees it go first.
+            devices_parts = [part for part in started if part.name != "server"]
+            for part in devices_parts:
+                part.terminate()
             for part in reversed(started):
                 part.stop()
         finally:

@@ -12,6 +12,7 @@ the test with 200 tickets waiting comes last.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -230,17 +231,28 @@ def window_2_devices(live: LiveHall, tmp_path) -> Iterator[tuple[PadEmulator, Si
     ):
         agent = CounterAgent(live.url, live.token("counter-2"), pad.path, sign=sign.path).start()
         try:
+            # Connected, and both devices open: the server heard "ok" from it.
+            for _ in range(200):
+                me = live.ok("GET", "/api/v1/devices/me", live.token("counter-2"))
+                if (me.get("status") or {}).get("status") == "ok":
+                    break
+                time.sleep(0.05)
+            else:
+                raise AssertionError(f"window 2's agent never said ok: {me}")
             yield pad, sign
         finally:
             agent.stop()
 
 
 def test_pause_shows_on_the_lobby_board_and_the_sign_and_resume(
-    context, live, window_2_devices
+    browser, context, live, window_2_devices
 ) -> None:
     pad, sign = window_2_devices
     page = sign_in(context, live, 2)
-    board = context.new_page()
+    # The board in a window of its own: a tab behind another gets few animation frames, and
+    # each click or repaint there would wait for them.
+    lobby = browser.new_context(viewport={"width": 1920, "height": 1080}, locale="zh-HK")
+    board = lobby.new_page()
     board.errors = collect_errors(board)
     board.goto(f"{live.url}/display#token={live.token('display-lobby')}")
     board.wait_for_function(
@@ -299,6 +311,7 @@ def test_pause_shows_on_the_lobby_board_and_the_sign_and_resume(
     expect(page.locator("#choose")).to_be_visible()
     assert not page.errors, page.errors
     assert not board.errors, board.errors
+    lobby.close()
 
 
 def test_transfer_to_another_service_with_a_note(context, live) -> None:

@@ -163,10 +163,18 @@
   function askEarly(token) {
     var number = Number(sessionStorage.getItem(WINDOW_KEY)) || null;
     if (!token || !number) return;
-    early = {
-      number: number,
-      desk: HallQClient.api("/api/v1/counters/" + number + "/desk", {token: token}),
-    };
+    var asked = window.hallqEarlyDesk; // by the page's head, before the scripts loaded
+    var desk = asked && asked.number === number
+      ? asked.response.then(async function (response) {
+        var body = await response.json();
+        if (response.ok) return body;
+        var error = new Error((body && body.error && body.error.message) || response.statusText);
+        error.code = body && body.error && body.error.code;
+        error.status = response.status;
+        throw error;
+      })
+      : HallQClient.api("/api/v1/counters/" + number + "/desk", {token: token});
+    early = {number: number, desk: desk};
     early.desk.catch(function () {}); // looked at by findWindow; no unhandled rejection
   }
 
@@ -282,11 +290,17 @@
   var refreshTimer = null;
   var loading = null; // the desk read in flight (a promise)
   var again = false;
+  var missed = false; // a delta came while an action was in flight
 
   /* A desk read soon: deltas come in bursts (a call is a ticket.called, a counter.updated
      and a queue.updated), and one read serves them all. */
   function scheduleRefresh() {
     if (page.screen !== "desk" || refreshTimer) return;
+    if (page.busy) {
+      // The action's own read comes after it; one more then, for what this delta brought.
+      missed = true;
+      return;
+    }
     refreshTimer = setTimeout(function () {
       refreshTimer = null;
       refresh();
@@ -711,6 +725,11 @@
     if (page.busy || page.window === null) return;
     page.busy = true;
     updateButtons();
+    // No desk read runs beside the action: one would race it (a read of a window being
+    // closed is refused), and the read after it shows what it did.
+    clearTimeout(refreshTimer);
+    refreshTimer = null;
+    if (loading) await loading;
     $("action-error").textContent = "";
     $("action-done").textContent = "";
     try {
@@ -725,6 +744,10 @@
     } finally {
       page.busy = false;
       updateButtons();
+      if (missed) {
+        missed = false;
+        scheduleRefresh();
+      }
     }
   }
 
