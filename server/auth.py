@@ -28,8 +28,6 @@ from hallq.server.tables import COUNTERS, DEVICES, LOGIN_TOKENS, USERS, ZONES
 
 USER_PREFIX = "hqu_"
 DEVICE_PREFIX = "hqd_"
-ROLES = ("admin", "supervisor", "clerk")
-DEVICE_KINDS = ("kiosk", "display", "counter")
 LOGIN_LIFETIME = dt.timedelta(hours=16)  # a long shift; signing in again is cheap
 
 _hasher = PasswordHasher()

@@ -11,21 +11,21 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from sqlalchemy import select
 
-from hallq.server import db as dbmod
-from hallq.server import device_policy
-from hallq.server.admin import devices, users
-from hallq.server.auth import DEVICE_KINDS, ROLES, hash_password
-from hallq.server.commands import CommandPath, NoRealtime
-from hallq.server.models import Device, Hall, User
-from hallq.server.queue.errors import Refused
-from hallq.server.queue.events import Actor
-from hallq.server.queue.hall import HallContext, hall_context
-from hallq.server.refusals import explain
+from hallq.server.roles import DEVICE_KINDS, ROLES
+
+# The database, the engine and argon2 are imported by the commands that use them: the agents
+# and emulators this command also starts (kiosk-agent, counter-agent, emulate pad…) then
+# start without them, a few tenths of a second sooner each.
+if TYPE_CHECKING:
+    from hallq.server import db as dbmod
+    from hallq.server.commands import CommandPath
+    from hallq.server.models import Hall
+    from hallq.server.queue.events import Actor
+    from hallq.server.queue.hall import HallContext
 
 
 def _now() -> dt.datetime:
@@ -33,6 +33,8 @@ def _now() -> dt.datetime:
 
 
 def _database() -> dbmod.Database:
+    from hallq.server import db as dbmod
+
     return dbmod.Database(dbmod.database_url())
 
 
@@ -49,6 +51,7 @@ def _ready_database() -> dbmod.Database:
     """The database, refusing politely when ``hallq init`` has not been run."""
     from sqlalchemy.engine import make_url
 
+    from hallq.server import db as dbmod
     from hallq.server.migrate import is_current
 
     url = make_url(dbmod.database_url())
@@ -77,6 +80,8 @@ CLI = "cli"  # the log's actor and source for what the hallq command changes
 
 
 def _cli_actor(hall_id: int) -> Actor:
+    from hallq.server.queue.events import Actor
+
     # The person at the server's console: the log keeps their system account's name.
     return Actor(hall_id=hall_id, role=CLI, source=CLI, name=_console_user())
 
@@ -91,11 +96,17 @@ def _console_user() -> str:
 def _commands(database: dbmod.Database) -> CommandPath:
     """The command path, without a realtime hub: the servers learn of revocations from the
     announcement (commands.py), and of everything else from their own reads."""
+    from hallq.server import device_policy
+    from hallq.server.commands import CommandPath, NoRealtime
+
     return CommandPath(database, NoRealtime(), device_policy.follow)
 
 
 def _run(database: dbmod.Database, hall: HallContext, work: Any) -> Any:
     """Run an administrative command; a refusal becomes the command's error message."""
+    from hallq.server.queue.errors import Refused
+    from hallq.server.refusals import explain
+
     try:
         return _commands(database).run(hall, _cli_actor(hall.id), _now(), work)
     except Refused as refused:
@@ -103,11 +114,17 @@ def _run(database: dbmod.Database, hall: HallContext, work: Any) -> Any:
 
 
 def _hall_context(database: dbmod.Database, code: str | None) -> HallContext:
+    from hallq.server.queue.hall import hall_context
+
     with database.reading() as session:
         return hall_context(_the_hall(session, code))
 
 
 def _the_hall(session: Any, code: str | None) -> Hall:
+    from sqlalchemy import select
+
+    from hallq.server.models import Hall
+
     halls = session.scalars(select(Hall).order_by(Hall.id)).all()
     if code:
         for hall in halls:
@@ -153,9 +170,13 @@ def main() -> None:
 @click.option("--check", is_flag=True, help="only check the hall file; change nothing")
 def init(config_path: Path | None, demo: bool, check: bool) -> None:
     """Check the hall file, create or upgrade the database, and load the hall."""
+    from sqlalchemy import select
+
+    from hallq.server import db as dbmod
     from hallq.server.admin.halls import load_hall_file
     from hallq.server.hall_file import HallConfigError, load_hall_config, sample_hall_path
     from hallq.server.migrate import upgrade
+    from hallq.server.models import User
 
     path = config_path or sample_hall_path()
     if config_path is not None and not config_path.exists():
@@ -246,6 +267,9 @@ def user_add(
     name: str, role: str, password: str, display_name: str | None, hall_code: str | None
 ) -> None:
     """Add a user, or reset an existing user's role and password (their sessions end)."""
+    from hallq.server.admin import users
+    from hallq.server.auth import hash_password
+
     if len(password) < 4:
         raise click.ClickException("the password is too short (at least 4 characters).")
     if not 1 <= len(name) <= 64 or not name.isprintable() or " " in name:
@@ -283,6 +307,8 @@ def user_add(
 @click.argument("name")
 def user_disable(name: str) -> None:
     """Disable a user: their tokens stop working at once."""
+    from hallq.server.admin import users
+
     database = _ready_database()
     hall = _hall_context(database, None)
     _run(
@@ -297,6 +323,10 @@ def user_disable(name: str) -> None:
 @user.command("list")
 def user_list() -> None:
     """List users."""
+    from sqlalchemy import select
+
+    from hallq.server.models import User
+
     database = _ready_database()
     with database.reading() as session:
         for u in session.scalars(select(User).order_by(User.username)):
@@ -326,6 +356,8 @@ def device_add(
     name: str, kind: str | None, zone: str | None, counter_number: int | None, hall_code: str | None
 ) -> None:
     """Add a device (or give an existing one a new token). The token is the last line printed."""
+    from hallq.server.admin import devices
+
     database = _ready_database()
     hall = _hall_context(database, hall_code)
     now = _now()
@@ -352,6 +384,8 @@ def device_add(
 @click.argument("name")
 def device_revoke(name: str) -> None:
     """Revoke a device's token at once (a lost or replaced device)."""
+    from hallq.server.admin import devices
+
     database = _ready_database()
     hall = _hall_context(database, None)
     _run(database, hall, lambda session: devices.revoke(session, _cli_actor(hall.id), name, _now()))
@@ -364,6 +398,10 @@ def device_revoke(name: str) -> None:
 @device.command("list")
 def device_list() -> None:
     """List devices with their state."""
+    from sqlalchemy import select
+
+    from hallq.server.models import Device
+
     database = _ready_database()
     with database.reading() as session:
         for d in session.scalars(select(Device).order_by(Device.name)):
@@ -415,6 +453,11 @@ def serve(host: str, port: int, dev: bool) -> None:
 @click.option("--quiet", is_flag=True, help="say nothing when all is well")
 def check(quiet: bool) -> None:
     """Check that the database answers and holds a loaded hall (exit status 0 if so)."""
+    from sqlalchemy import select
+
+    from hallq.server import db as dbmod
+    from hallq.server.models import Hall
+
     database = _ready_database()
     with database.reading() as session:
         loaded = session.execute(select(Hall.code, Hall.config)).all()

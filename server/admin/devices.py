@@ -10,11 +10,12 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from hallq.server.auth import DEVICE_KINDS, issue_device_token
+from hallq.server.auth import issue_device_token
 from hallq.server.models import Counter, Device, Zone
 from hallq.server.queue import ledger
 from hallq.server.queue.errors import N_, Invalid, NotFound
 from hallq.server.queue.events import Actor, CredentialsEnded, DeviceReported, DomainEvent
+from hallq.server.roles import DEVICE_KINDS
 
 MAX_NAME = 40
 

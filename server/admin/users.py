@@ -8,11 +8,12 @@ from dataclasses import dataclass, field
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from hallq.server.auth import LOGIN_LIFETIME, ROLES, USER_PREFIX, new_token, token_hash
+from hallq.server.auth import LOGIN_LIFETIME, USER_PREFIX, new_token, token_hash
 from hallq.server.models import LoginToken, User
 from hallq.server.queue import ledger
 from hallq.server.queue.errors import N_, Invalid, NotFound
 from hallq.server.queue.events import Actor, CredentialsEnded, DomainEvent
+from hallq.server.roles import ROLES
 
 MAX_NAME = 64
 

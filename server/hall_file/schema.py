@@ -24,7 +24,6 @@ from pydantic_core import ErrorDetails
 
 LANGUAGES = ("zh-Hant", "zh-Hans", "en")
 ANNOUNCE_LANGUAGES = ("yue", "cmn", "en")
-DEVICE_KINDS = ("kiosk", "display", "counter")
 
 Language = Literal["zh-Hant", "zh-Hans", "en"]
 AnnounceLanguage = Literal["yue", "cmn", "en"]
