@@ -411,6 +411,44 @@ def device_list() -> None:
     database.dispose()
 
 
+# --- backup / restore -----------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def backup(file: Path) -> None:
+    """Back the hall's database up into FILE, while the server runs (SQLite's online backup,
+    or pg_dump for PostgreSQL). FILE must not exist yet."""
+    from hallq.server import backup as backups
+    from hallq.server import db as dbmod
+
+    _ready_database().dispose()
+    try:
+        done = backups.backup(dbmod.database_url(), file)
+    except backups.BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Backed up the {done.kind} database into {done.path} ({done.size:,} bytes).")
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+def restore(file: Path) -> None:
+    """Restore the backup FILE into an empty data directory (SQLite) or an empty PostgreSQL
+    database (HALLQ_DATABASE_URL); then `hallq init` upgrades it if need be."""
+    from hallq.server import backup as backups
+    from hallq.server import db as dbmod
+
+    url = dbmod.database_url()
+    try:
+        done = backups.restore(file, url)
+    except backups.BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(
+        f"Restored {file} into the {done.kind} database {_describe(url)}. "
+        "Run `hallq check` (or `hallq init` after an upgrade of HallQ), then `hallq serve`."
+    )
+
+
 # --- serve / demo -------------------------------------------------------------------------
 
 
