@@ -86,6 +86,18 @@ def print_table(headers: Sequence[str], rows: Iterable[Sequence[Any]], indent: s
         print(line(row))
 
 
+def print_latencies(measures: Iterable[tuple[str, Sequence[float]]]) -> None:
+    """One row a measure (milliseconds): n, p50, p90, p99 and max; empty measures left out."""
+    print_table(
+        ["measure", "n", "p50 ms", "p90 ms", "p99 ms", "max ms"],
+        [
+            [name, str(len(v)), *(ms(percentile(v, p)) for p in (50, 90, 99)), ms(max(v))]
+            for name, v in measures
+            if v
+        ],
+    )
+
+
 def print_setup(title: str, **facts: Any) -> None:
     """The benchmark's name and the facts a reader needs to compare two runs."""
     print(f"== {title}")

@@ -39,8 +39,7 @@ from _common import (
     clerk_at_window,
     fill_waiting,
     hall_server,
-    ms,
-    percentile,
+    print_latencies,
     print_setup,
     print_table,
 )
@@ -187,17 +186,12 @@ def main() -> None:
         finally:
             agent.stop()
 
-    print_table(
-        ["measure", "n", "p50 ms", "p90 ms", "p99 ms", "max ms"],
+    print_latencies(
         [
-            [name, str(len(v)), *(ms(percentile(v, p)) for p in (50, 90, 99)), ms(max(v))]
-            for name, v in (
-                ("score frame → rating.stored at the clerk's socket", shown),
-                ("score frame → score on /counter (Chromium)", on_page),
-                (f"/counter ready with {args.waiting} waiting (first load left out)", ready[1:]),
-            )
-            if v
-        ],
+            ("score frame → rating.stored at the clerk's socket", shown),
+            ("score frame → score on /counter (Chromium)", on_page),
+            (f"/counter ready with {args.waiting} waiting (first load left out)", ready[1:]),
+        ]
     )
     print()
     print_table(["codec on", "throughput", "decoded"], codec_rows)

@@ -113,7 +113,6 @@ class Outgoing:
 
     event: str
     payload: dict[str, Any]
-    tries: int = 0
     not_before: float = 0.0
     done: Callable[[dict[str, Any]], None] | None = field(default=None, repr=False)
 
@@ -217,12 +216,10 @@ class CounterAgent:
                     timeout=self.options.answer_timeout,
                 )
             except Exception as exc:  # a timeout, or the connection dropped meanwhile
-                message.tries += 1
                 message.not_before = now + RETRY_AFTER
                 log.warning("the server did not take %s yet: %s", message.event, exc)
                 continue
             if not isinstance(reply, dict) or not (reply.get("ok") or "error" in reply):
-                message.tries += 1
                 message.not_before = now + RETRY_AFTER
                 continue
             self._outbox.remove(message)

@@ -17,6 +17,7 @@ import os
 import shutil
 import sqlite3
 import subprocess
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -136,12 +137,10 @@ def _sqlite_backup(source: Path, target: Path) -> None:
         raise BackupError(f"there is no database at {source}")
     # Read-only: a backup never creates or changes the hall's database.
     with (
-        sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=30) as src,
-        sqlite3.connect(target) as dst,
+        closing(sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=30)) as src,
+        closing(sqlite3.connect(target)) as dst,
     ):
         src.backup(dst, pages=PAGES_PER_STEP)
-    src.close()
-    dst.close()
 
 
 def _libpq(url: str) -> str:

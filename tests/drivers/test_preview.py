@@ -91,8 +91,8 @@ def test_centred_text_is_centred_and_bold_is_heavier() -> None:
 
 
 def test_chinese_is_drawn_in_a_cjk_font_not_as_boxes() -> None:
-    if find_font() is None:
-        pytest.skip("no CJK font installed (fonts-wqy-microhei)")
+    # scripts/setup installs it: without one, tickets would print boxes, so this fails.
+    assert find_font() is not None, "no CJK font installed: run scripts/setup (fonts-wqy-microhei)"
     first = document_to_image(Document(blocks=(Text("請", encoding="big5"),)))
     second = document_to_image(Document(blocks=(Text("號", encoding="big5"),)))
     assert not same_picture(first, second)  # two glyphs, not one "missing" box twice

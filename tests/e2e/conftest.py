@@ -34,7 +34,7 @@ from sqlalchemy import select
 
 from hallq.server.auth import LOGIN_LIFETIME, USER_PREFIX, new_token, token_hash
 from hallq.server.db import Database
-from hallq.server.models import LoginToken, User
+from hallq.server.models import DeviceCommand, LoginToken, User
 from tests.support.hall import PASSWORD, Hall, build_hall
 from tests.support.server import ServerProcess, hallq_argv
 
@@ -262,6 +262,22 @@ def wait_until(what: str, predicate: Callable[[], Any], timeout: float = 15.0) -
         assert time.monotonic() < deadline, f"no {what} within {timeout:g} s"
         time.sleep(0.05)
     return found
+
+
+def device_commands(url: str, kind: str) -> dict[int, tuple[str, Any]]:
+    """The device commands of ``kind`` (``print.job``, ``rating.request``…) in the database
+    at ``url``, by ticket: ``{ticket_id: (status, outcome)}``."""
+    database = Database(url)
+    try:
+        with database.reading() as session:
+            rows = session.execute(
+                select(DeviceCommand.ticket_id, DeviceCommand.status, DeviceCommand.outcome).where(
+                    DeviceCommand.kind == kind
+                )
+            ).all()
+    finally:
+        database.dispose()
+    return {ticket: (status, outcome) for ticket, status, outcome in rows}
 
 
 # --- fixtures --------------------------------------------------------------------------------

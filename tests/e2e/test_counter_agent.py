@@ -23,8 +23,8 @@ from hallq.drivers.serial.codec import Frame, encode
 from hallq.drivers.serial.emulator import PAUSED_DISPLAY, PadEmulator, SignEmulator
 from hallq.server import wire
 from hallq.server.db import Database
-from hallq.server.models import DeviceCommand, Rating
-from tests.e2e.conftest import Api, HallSocket, prepare_hall, wait_until
+from hallq.server.models import Rating
+from tests.e2e.conftest import Api, HallSocket, device_commands, prepare_hall, wait_until
 
 WAIT = 15.0
 
@@ -61,17 +61,7 @@ def _ratings(url: str) -> list[tuple[int, int, int | None, int | None]]:
 
 
 def _rating_requests(url: str) -> dict[int, tuple[str, Any]]:
-    database = Database(url)
-    try:
-        with database.reading() as session:
-            rows = session.execute(
-                select(DeviceCommand.ticket_id, DeviceCommand.status, DeviceCommand.outcome).where(
-                    DeviceCommand.kind == wire.RATING_REQUEST
-                )
-            ).all()
-    finally:
-        database.dispose()
-    return {ticket: (status, outcome) for ticket, status, outcome in rows}
+    return device_commands(url, wire.RATING_REQUEST)
 
 
 def _window_status(window: Api) -> str:

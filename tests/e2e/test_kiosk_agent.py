@@ -13,14 +13,11 @@ from typing import Any
 
 import pytest
 from PIL import Image, ImageChops
-from sqlalchemy import select
 
 from hallq.drivers.printer.emulator import PrinterEmulator, SerialPrinterEmulator
 from hallq.drivers.printer.preview import document_to_png
 from hallq.server import wire
-from hallq.server.db import Database
-from hallq.server.models import DeviceCommand
-from tests.e2e.conftest import Api, prepare_hall, wait_until
+from tests.e2e.conftest import Api, device_commands, prepare_hall, wait_until
 from tests.support.server import ServerProcess
 
 
@@ -54,17 +51,7 @@ def agents(start_agent, tmp_path: Path) -> Callable[..., ServerProcess]:
 
 
 def _commands(url: str) -> dict[int, tuple[str, Any]]:
-    database = Database(url)
-    try:
-        with database.reading() as session:
-            rows = session.execute(
-                select(DeviceCommand.ticket_id, DeviceCommand.status, DeviceCommand.outcome).where(
-                    DeviceCommand.kind == wire.PRINT_JOB
-                )
-            ).all()
-    finally:
-        database.dispose()
-    return {ticket: (status, outcome) for ticket, status, outcome in rows}
+    return device_commands(url, wire.PRINT_JOB)
 
 
 def test_a_press_prints_once_and_looks_like_its_preview(

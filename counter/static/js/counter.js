@@ -168,10 +168,7 @@
       ? asked.response.then(async function (response) {
         var body = await response.json();
         if (response.ok) return body;
-        var error = new Error((body && body.error && body.error.message) || response.statusText);
-        error.code = body && body.error && body.error.code;
-        error.status = response.status;
-        throw error;
+        throw HallQClient.failure(response, body);
       })
       : HallQClient.api("/api/v1/counters/" + number + "/desk", {token: token});
     early = {number: number, desk: desk};

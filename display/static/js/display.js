@@ -38,7 +38,7 @@
   var PLACEHOLDER = /%\((\w+)\)s|%%/g;
 
   // A pairing link's token leaves the address bar before anything else can read or log it.
-  var linkToken = takeTokenFromLink();
+  var linkToken = HallQPairing.takeTokenFromLink(TOKEN_KEY);
 
   var hall = JSON.parse(document.getElementById("hall-data").textContent);
   var settings = JSON.parse(document.getElementById("board-data").textContent);
@@ -69,7 +69,6 @@
   };
   window.hallqDisplay = board;
 
-  var retryTimer = null;
   var formats = {}; // language -> Intl formats, made once each
   var reducedMotion = window.matchMedia("(prefers-reduced-motion: reduce)");
 
@@ -167,48 +166,30 @@
 
   // --- pairing -------------------------------------------------------------------------------
 
-  function takeTokenFromLink() {
-    var hash = window.location.hash;
-    if (!hash || hash.length < 2) return null;
-    var token = new URLSearchParams(hash.slice(1)).get("token");
-    if (token === null) return null;
-    window.history.replaceState(window.history.state, "", window.location.pathname + window.location.search);
-    token = token.trim();
-    if (token) window.localStorage.setItem(TOKEN_KEY, token);
-    return token || null;
-  }
-
-  async function pair(token) {
-    clearTimeout(retryTimer);
-    var me;
-    try {
-      me = await api("/api/v1/devices/me", token);
-    } catch (err) {
-      if (err.network || err.retry) {
-        // The server is away (restarting, network down): keep the token and try again.
-        setOnline(false);
-        if (board.screen !== "board") show("board");
-        retryTimer = setTimeout(function () { pair(token); }, PAIR_RETRY_MS);
-        return;
-      }
+  var pairing = new HallQPairing({
+    kind: "display",
+    storageKey: TOKEN_KEY,
+    retryMs: PAIR_RETRY_MS,
+    api: function (path, token) { return api(path, token); },
+    away: function () {
+      setOnline(false);
+      if (board.screen !== "board") show("board");
+    },
+    refused: function (unknownToken) {
       forget();
-      showPairing(err.status === 401
+      showPairing(unknownToken
         ? t("This token is not known: check it, or ask for a new one")
         : t("This token does not belong to a lobby display"));
-      return;
-    }
-    if (me.kind !== "display") {
-      forget();
-      showPairing(t("This token does not belong to a lobby display"));
-      return;
-    }
-    window.localStorage.setItem(TOKEN_KEY, token);
-    board.token = token;
-    board.device = me;
-    board.zone = me.zone || null;
-    show("board");
-    connect(token);
-  }
+    },
+    paired: function (token, me) {
+      board.token = token;
+      board.device = me;
+      board.zone = me.zone || null;
+      show("board");
+      connect(token);
+    },
+    forget: function () { forget(); },
+  });
 
   function forget() {
     window.localStorage.removeItem(TOKEN_KEY);
@@ -235,22 +216,6 @@
     show("pairing");
     $("pairing-token").focus();
   }
-
-  $("pairing-form").addEventListener("submit", function (event) {
-    event.preventDefault();
-    var token = $("pairing-token").value.trim();
-    if (!token) return;
-    $("pairing-error").textContent = "";
-    pair(token);
-  });
-
-  window.addEventListener("hashchange", function () {
-    var token = takeTokenFromLink();
-    if (token) {
-      forget();
-      pair(token);
-    }
-  });
 
   function show(name) {
     board.screen = name;
@@ -726,12 +691,7 @@
     } catch (err) {
       body = null;
     }
-    if (!response.ok) {
-      var error = new Error((body && body.error && body.error.message) || response.statusText);
-      error.status = response.status;
-      error.retry = response.status === 502 || response.status === 503 || response.status === 504;
-      throw error;
-    }
+    if (!response.ok) throw HallQClient.failure(response, body);
     return body;
   }
 
@@ -742,7 +702,7 @@
     showLanguage(rotation()[0]);
     setInterval(tick, TICK_MS);
     var token = linkToken || window.localStorage.getItem(TOKEN_KEY);
-    if (token) pair(token);
+    if (token) pairing.pair(token);
     else showPairing("");
   });
 })();

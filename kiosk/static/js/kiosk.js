@@ -26,13 +26,14 @@
   var TOKEN_KEY = "hallq.kiosk.token";
   var RETRY_DELAYS = [500, 1000, 2000, 4000]; // ms between tries of one press
   var REQUEST_TIMEOUT = 10000;
+  var PAIR_RETRY_MS = 3000;
   var PRINTER_STOPS = {paper_out: true, offline: true};
   var CODE_DIGITS = 6;
   var PIN_DIGITS = 8;
   var OUTCOMES_KEPT = 20;
 
   // A pairing link's token leaves the address bar before anything else can read or log it.
-  var linkToken = takeTokenFromLink();
+  var linkToken = HallQPairing.takeTokenFromLink(TOKEN_KEY);
 
   var t = HallQI18n.t;
   var hall = JSON.parse(document.getElementById("hall-data").textContent);
@@ -62,7 +63,6 @@
 
   var idleTimer = null;
   var ticketTimer = null;
-  var retryTimer = null;
 
   function $(id) {
     return document.getElementById(id);
@@ -70,48 +70,30 @@
 
   // --- pairing -----------------------------------------------------------------------------
 
-  function takeTokenFromLink() {
-    var hash = window.location.hash;
-    if (!hash || hash.length < 2) return null;
-    var token = new URLSearchParams(hash.slice(1)).get("token");
-    if (token === null) return null;
-    window.history.replaceState(window.history.state, "", window.location.pathname + window.location.search);
-    token = token.trim();
-    if (token) window.localStorage.setItem(TOKEN_KEY, token);
-    return token || null;
-  }
-
-  async function pair(token) {
-    clearTimeout(retryTimer);
-    var me;
-    try {
-      me = await api("/api/v1/devices/me", {token: token});
-    } catch (err) {
-      if (err.network || err.retry) {
-        // The server is away (restarting, network down): keep the token and try again.
-        setOnline(false);
-        if (!kiosk.screen) show("home");
-        retryTimer = setTimeout(function () { pair(token); }, 3000);
-        return;
-      }
+  var pairing = new HallQPairing({
+    kind: "kiosk",
+    storageKey: TOKEN_KEY,
+    retryMs: PAIR_RETRY_MS,
+    api: function (path, token) { return api(path, {token: token}); },
+    away: function () {
+      setOnline(false);
+      if (!kiosk.screen) show("home");
+    },
+    refused: function (unknownToken) {
       forget();
-      showPairing(err.status === 401
+      showPairing(unknownToken
         ? t("This token is not known: check it, or ask for a new one")
         : t("This token does not belong to a kiosk"));
-      return;
-    }
-    if (me.kind !== "kiosk") {
-      forget();
-      showPairing(t("This token does not belong to a kiosk"));
-      return;
-    }
-    window.localStorage.setItem(TOKEN_KEY, token);
-    kiosk.token = token;
-    adopt(me);
-    setOnline(true);
-    connect(token);
-    goHome(true);
-  }
+    },
+    paired: function (token, me) {
+      kiosk.token = token;
+      adopt(me);
+      setOnline(true);
+      connect(token);
+      goHome(true);
+    },
+    forget: function () { forget(); },
+  });
 
   function adopt(me, printerNews) {
     kiosk.device = me;
@@ -159,22 +141,6 @@
     $("pairing-token").value = "";
     show("pairing");
   }
-
-  $("pairing-form").addEventListener("submit", function (event) {
-    event.preventDefault();
-    var token = $("pairing-token").value.trim();
-    if (!token) return;
-    $("pairing-error").textContent = "";
-    pair(token);
-  });
-
-  window.addEventListener("hashchange", function () {
-    var token = takeTokenFromLink();
-    if (token) {
-      forget();
-      pair(token);
-    }
-  });
 
   // --- the live hall -------------------------------------------------------------------------
 
@@ -753,13 +719,7 @@
         body = null;
       }
     }
-    if (!response.ok) {
-      var error = new Error((body && body.error && body.error.message) || response.statusText);
-      error.code = body && body.error && body.error.code;
-      error.status = response.status;
-      error.retry = response.status === 502 || response.status === 503 || response.status === 504;
-      throw error;
-    }
+    if (!response.ok) throw HallQClient.failure(response, body);
     return body;
   }
 
@@ -782,7 +742,7 @@
       lang = HallQI18n.language;
       renderLanguage();
       var token = linkToken || window.localStorage.getItem(TOKEN_KEY);
-      if (token) pair(token);
+      if (token) pairing.pair(token);
       else showPairing("");
     });
 })();

@@ -158,13 +158,19 @@
       body: options.body === undefined ? undefined : JSON.stringify(options.body),
     });
     var body = response.status === 204 ? null : await response.json();
-    if (!response.ok) {
-      var error = new Error((body && body.error && body.error.message) || response.statusText);
-      error.code = body && body.error && body.error.code;
-      error.status = response.status;
-      throw error;
-    }
+    if (!response.ok) throw HallQClient.failure(response, body);
     return body;
+  };
+
+  /* The Error for a refused request: the contract's message ({error: {code, message}}) with
+     its code and the HTTP status; ``retry`` when a proxy says the server is away (502–504). */
+  HallQClient.failure = function (response, body) {
+    var said = body && body.error;
+    var error = new Error((said && said.message) || response.statusText);
+    error.code = said && said.code;
+    error.status = response.status;
+    error.retry = response.status === 502 || response.status === 503 || response.status === 504;
+    return error;
   };
 
   global.HallQClient = HallQClient;
