@@ -67,8 +67,10 @@ def test_twenty_threads_issue_a_thousand_distinct_consecutive_numbers(race_hall:
     _waiting_counts_match(race_hall)
 
 
-def test_ten_windows_racing_call_each_ticket_once_in_the_design_order(race_hall: Hall) -> None:
-    clock = FakeClock(dt.datetime.now(dt.UTC))
+def test_ten_windows_racing_call_each_ticket_once_in_the_design_order(
+    race_hall: Hall, clock: FakeClock
+) -> None:
+    # A fixed morning: a real clock near the hall's midnight splits the tickets over two days.
     # 500 tickets over a simulated morning: three services, three priority classes.
     issue_morning(race_hall, clock, 500, seed=7)
     # Time stands still while the windows race, so the design's order is a fixed sort.
@@ -117,8 +119,10 @@ def test_ten_windows_racing_call_each_ticket_once_in_the_design_order(race_hall:
     _waiting_counts_match(race_hall)
 
 
-def test_issuing_and_calling_at_once_loses_and_repeats_nothing(race_hall: Hall) -> None:
-    clock = FakeClock(dt.datetime.now(dt.UTC))
+def test_issuing_and_calling_at_once_loses_and_repeats_nothing(
+    race_hall: Hall, clock: FakeClock
+) -> None:
+    # A fixed morning: a real clock near the hall's midnight splits the tickets over two days.
     for window in range(1, 6):
         with race_hall.db.writing() as session:
             windows.open_window(
