@@ -7,13 +7,17 @@ from flask_openapi3 import APIBlueprint
 
 from hallq.server import wire
 from hallq.server.api import (
+    admin,
     appointments,
+    audit,
     counters,
     devices,
     errors,
+    follow_ups,
     hall,
     notice,
     ratings,
+    reports,
     signin,
     tickets,
 )
@@ -28,7 +32,20 @@ SIGN_IN = "api.signin.sign_in"
 
 def register_api(app: Flask) -> None:
     api = APIBlueprint("api", __name__, url_prefix=wire.API_PREFIX)
-    for module in (signin, tickets, hall, counters, ratings, appointments, devices, notice):
+    for module in (
+        signin,
+        tickets,
+        hall,
+        counters,
+        ratings,
+        appointments,
+        devices,
+        notice,
+        follow_ups,
+        reports,
+        audit,
+        admin,
+    ):
         api.register_api(module.bp)
     app.register_api(api)  # type: ignore[attr-defined]
     app.validation_error_callback = errors.validation_response  # type: ignore[attr-defined]
