@@ -15,6 +15,7 @@ FOLDERS = {
     "kiosk": "hallq.kiosk",
     "display": "hallq.display",
     "counter": "hallq.counter",
+    "office": "hallq.office",
     "drivers": "hallq.drivers",
     "assets": "hallq.assets",
 }

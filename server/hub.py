@@ -49,6 +49,7 @@ from hallq.server.queue.events import (
     DeviceCommandQueued,
     DeviceReported,
     DomainEvent,
+    FollowUpChanged,
     HallChanged,
     NoticeChanged,
     QueueChanged,
@@ -76,6 +77,11 @@ def counter_room(hall_id: int, number: int) -> str:
 
 def device_room(device_id: int) -> str:
     return f"device:{device_id}"
+
+
+def oversight_room(hall_id: int) -> str:
+    """The sockets of the hall's supervisors and admins: follow-up cases go here."""
+    return f"oversight:{hall_id}"
 
 
 def agent_room(device_id: int) -> str:
@@ -262,6 +268,8 @@ class Hub:
                 steps.append(self._rating_step(hall, event))
             elif isinstance(event, DeviceReported):
                 steps.append(self._device_step(event))
+            elif isinstance(event, FollowUpChanged):
+                steps.append(self._follow_up_step(hall, event))
             elif (
                 isinstance(event, CommandAnswered)
                 and event.kind == wire.RATING_REQUEST
@@ -470,6 +478,17 @@ class Hub:
                     )
                 )
         return steps
+
+    def _follow_up_step(self, hall: HallContext, event: FollowUpChanged) -> Step:
+        data: wire.FollowUpUpdatedPayload = {
+            "id": event.follow_up_id,
+            "kind": event.kind,  # type: ignore[typeddict-item]
+            "change": event.change,  # type: ignore[typeddict-item]
+            "status": event.status,  # type: ignore[typeddict-item]
+            "due_at": event.due_at.isoformat() if event.due_at else None,
+            "assignee": event.assignee,
+        }
+        return lambda: self.send(oversight_room(hall.id), wire.FOLLOW_UP_UPDATED, data)
 
     def _device_step(self, event: DeviceReported) -> Step:
         data: wire.DeviceUpdatedPayload = {

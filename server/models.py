@@ -130,6 +130,10 @@ class Service(Base):
     # Bumped with every change of `waiting`, under the same row lock: the realtime hub reads
     # the figures outside its lock and sends a screen only ones newer than it already has.
     queue_version: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    # A supervisor paused the service (no new tickets; its waiting tickets are still called).
+    paused: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    paused_reason: Mapped[str | None] = mapped_column(String(200))
+    paused_since: Mapped[dt.datetime | None]
 
 
 class Counter(Base):
@@ -167,6 +171,8 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime]
+    # The window numbers a clerk may open; None (or empty) lets them open any window.
+    windows: Mapped[list[Any] | None] = mapped_column(JSON)
 
 
 class LoginToken(Base):
@@ -277,6 +283,8 @@ class Event(Base):
         Index("ix_events_hall_kind", "hall_id", "kind", "id"),
         Index("ix_events_service_kind", "service_id", "kind", "id"),
         Index("ix_events_ticket", "ticket_id", "id"),
+        # Reports read a range of days in time order (migration 0010).
+        Index("ix_events_hall_at", "hall_id", "at", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -311,18 +319,46 @@ class Rating(Base):
 
 
 class FollowUp(Base):
-    """Opened by a rating of 2 or 1; a supervisor closes it with a note."""
+    """A case to follow up: a rating of 2 or 1 (kind "rating"), or a complaint that staff
+    recorded (kind "complaint"). A supervisor assigns it, annotates it (FollowUpNote) and
+    closes it with the fix in ``note``."""
 
     __tablename__ = "follow_ups"
+    __table_args__ = (Index("ix_follow_ups_hall_status", "hall_id", "status", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     hall_id: Mapped[int] = mapped_column(ForeignKey("halls.id"))
-    rating_id: Mapped[int] = mapped_column(ForeignKey("ratings.id"), unique=True)
+    kind: Mapped[str] = mapped_column(String(16), default="rating", server_default="rating")
+    status: Mapped[str] = mapped_column(String(8), default="open", server_default="open")
+    rating_id: Mapped[int | None] = mapped_column(ForeignKey("ratings.id"), unique=True)
+    ticket_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("tickets.id"))
+    counter_id: Mapped[int | None] = mapped_column(ForeignKey("counters.id"))
+    clerk_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # the clerk concerned
+    # A complaint's channel (counter, phone, email, letter, online, other) and its words.
+    channel: Mapped[str | None] = mapped_column(String(16))
+    text: Mapped[str | None] = mapped_column(Text)
+    recorded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    assigned_at: Mapped[dt.datetime | None]
     opened_at: Mapped[dt.datetime]
-    due_at: Mapped[dt.datetime | None]  # [queue] follow_up_hours after opening
+    # The end of the [queue] follow_up_working_days-th working day after the opening day.
+    due_at: Mapped[dt.datetime | None]
     closed_at: Mapped[dt.datetime | None]
     closed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     note: Mapped[str | None] = mapped_column(Text)
+
+
+class FollowUpNote(Base):
+    """What a supervisor wrote on a case while following it up, oldest first."""
+
+    __tablename__ = "follow_up_notes"
+    __table_args__ = (Index("ix_follow_up_notes_follow_up", "follow_up_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    follow_up_id: Mapped[int] = mapped_column(ForeignKey("follow_ups.id"))
+    at: Mapped[dt.datetime]
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    text: Mapped[str] = mapped_column(Text)
 
 
 class IdempotencyKey(Base):

@@ -43,6 +43,7 @@ from hallq.server.hub import (
     counter_room,
     device_room,
     hall_room,
+    oversight_room,
     service_tickets_room,
     ticket_room,
     zone_room,
@@ -311,6 +312,8 @@ class HallNamespace(Namespace):
             # A clerk's screen hears what happens at the window the clerk holds.
             for number in state.windows_held(who.actor.user_id):
                 join_room(counter_room(hall.id, number))
+            if who.actor.oversees:
+                join_room(oversight_room(hall.id))
         self.sessions.add(Connected(sid, who, digest, kind, agent))
         self.emit(
             wire.JOINED,

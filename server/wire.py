@@ -69,6 +69,9 @@ RATING_ENDED = "rating.ended"  # -> the window (its clerk's screen): asked, but 
 DEVICE_UPDATED = "device.updated"  # -> the device's own clients: what its agent reported
 PRINT_OUTCOME = "print.outcome"  # -> the kiosk's own clients: how a print job went
 SESSION_ENDED = "session.ended"  # -> a client whose token stopped working, then disconnected
+# -> the sockets of the hall's supervisors and admins: a follow-up case opened or changed
+# (no personal data: the dashboard reads the case with GET /api/v1/follow-ups/{id}).
+FOLLOW_UP_UPDATED = "follow_up.updated"
 # The customer's page of one ticket (joined with the ticket's status token: it hears nothing
 # of anyone else): its ticket's changes, and a hint that people ahead of it may have moved.
 TICKET_STATUS = "ticket.status"  # -> the ticket's page: {"ticket": TicketPayload}
@@ -126,8 +129,8 @@ class QueueFigures(TypedDict):
 
     code: str
     waiting: int
-    open: bool  # taking tickets now (opening hours and daily cap)
-    closed_reason: str | None  # "hours" | "cap" | None
+    open: bool  # taking tickets now (opening hours, daily cap, not paused)
+    closed_reason: str | None  # "paused" | "hours" | "cap" | None
     opens_at: str | None
     open_windows: int
     eta_minutes: int | None  # for a ticket taken now; None when no window serves it
@@ -262,6 +265,17 @@ class RatingEndedPayload(TypedDict):
     counter: int
     rated: bool
     reason: str | None
+
+
+class FollowUpUpdatedPayload(TypedDict):
+    """``follow_up.updated``: which case, and what happened to it."""
+
+    id: int
+    kind: Literal["rating", "complaint"]
+    change: Literal["opened", "assigned", "noted", "closed"]
+    status: Literal["open", "closed"]
+    due_at: str | None
+    assignee: str | None  # the username
 
 
 class DeviceUpdatedPayload(TypedDict):

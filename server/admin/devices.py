@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from hallq.server.auth import issue_device_token
 from hallq.server.models import Counter, Device, Zone
 from hallq.server.queue import ledger
-from hallq.server.queue.errors import N_, Invalid, NotFound
+from hallq.server.queue.errors import N_, Conflict, Invalid, NotFound
 from hallq.server.queue.events import Actor, CredentialsEnded, DeviceReported, DomainEvent
 from hallq.server.roles import DEVICE_KINDS
 
@@ -163,3 +163,54 @@ def agent_left(
 def seen(session: Session, device_id: int, now: dt.datetime) -> None:
     """A device connected (not a change of the hall: not logged)."""
     session.execute(update(Device).where(Device.id == device_id).values(last_seen_at=now))
+
+
+# -- the back office ------------------------------------------------------------------------------
+
+
+def listed(session: Session, hall_id: int) -> list[dict[str, Any]]:
+    """Every device of the hall with what an administrator checks: where it belongs, when it
+    was last seen, what its agent last reported, whether its token works."""
+    rows = session.execute(
+        select(Device, Zone.code, Counter.number)
+        .outerjoin(Zone, Zone.id == Device.zone_id)
+        .outerjoin(Counter, Counter.id == Device.counter_id)
+        .where(Device.hall_id == hall_id)
+        .order_by(Device.name)
+    ).all()
+    return [
+        {
+            "name": device.name,
+            "kind": device.kind,
+            "zone": zone,
+            "window": window,
+            "created_at": device.created_at.isoformat(),
+            "last_seen_at": device.last_seen_at.isoformat() if device.last_seen_at else None,
+            "status": device.status or {},
+            "has_token": device.token_hash is not None,
+            "revoked": device.revoked_at is not None,
+            "revoked_at": device.revoked_at.isoformat() if device.revoked_at else None,
+        }
+        for device, zone, window in rows
+    ]
+
+
+def rotate(session: Session, actor: Actor, name: str, now: dt.datetime) -> DeviceToken:
+    """A new token for a known device (shown once); the old one stops working at once."""
+    known = session.scalar(
+        select(Device.id).where(Device.hall_id == actor.hall_id, Device.name == name)
+    )
+    if known is None:
+        raise NotFound("unknown_device", N_("There is no device %(device)s."), device=name)
+    return give_token(session, actor, name, kind=None, zone=None, counter_number=None, now=now)
+
+
+def check_new(session: Session, hall_id: int, name: str) -> None:
+    """Adding a device whose name is taken is refused (rotate its token instead)."""
+    taken = session.scalar(select(Device.id).where(Device.hall_id == hall_id, Device.name == name))
+    if taken is not None:
+        raise Conflict(
+            "device_exists",
+            N_("There is already a device %(device)s: give it a new token instead."),
+            device=name,
+        )

@@ -4,18 +4,23 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from hallq.server.auth import LOGIN_LIFETIME, USER_PREFIX, new_token, token_hash
-from hallq.server.models import LoginToken, User
+from hallq.server.models import Counter, LoginToken, User
 from hallq.server.queue import ledger
-from hallq.server.queue.errors import N_, Invalid, NotFound
+from hallq.server.queue.errors import N_, Conflict, Invalid, NotFound
 from hallq.server.queue.events import Actor, CredentialsEnded, DomainEvent
 from hallq.server.roles import ROLES
 
 MAX_NAME = 64
+
+
+# The log's user column names who made a change (an administrator, or none for the hallq
+# command, whose account is in the payload's "by"); the user changed is "target_user".
 
 
 @dataclass
@@ -72,7 +77,9 @@ def put_user(
         )
         session.add(user)
         session.flush()
-        ledger.append(session, actor, "user.added", now, user_id=user.id, username=name, role=role)
+        ledger.append(
+            session, actor, "user.added", now, target_user=user.id, username=name, role=role
+        )
         return UserChange(user.id, ["added"])
     changes: list[str] = []
     if user.role != role:
@@ -81,7 +88,7 @@ def put_user(
             actor,
             "user.role_changed",
             now,
-            user_id=user.id,
+            target_user=user.id,
             username=name,
             role=role,
             was=user.role,
@@ -90,11 +97,13 @@ def put_user(
         changes.append("role")
     if password_hash is not None:
         user.password_hash = password_hash
-        ledger.append(session, actor, "user.password_reset", now, user_id=user.id, username=name)
+        ledger.append(
+            session, actor, "user.password_reset", now, target_user=user.id, username=name
+        )
         changes.append("password")
     if not user.active:
         user.active = True
-        ledger.append(session, actor, "user.enabled", now, user_id=user.id, username=name)
+        ledger.append(session, actor, "user.enabled", now, target_user=user.id, username=name)
         changes.append("enabled")
     if display_name and display_name != user.display_name:
         user.display_name = display_name
@@ -103,7 +112,7 @@ def put_user(
             actor,
             "user.renamed",
             now,
-            user_id=user.id,
+            target_user=user.id,
             username=name,
             display_name=display_name,
         )
@@ -124,7 +133,7 @@ def disable_user(session: Session, actor: Actor, name: str, now: dt.datetime) ->
         return UserChange(user.id, [])
     user.active = False
     _ended_sessions(session, user.id, now)
-    ledger.append(session, actor, "user.disabled", now, user_id=user.id, username=name)
+    ledger.append(session, actor, "user.disabled", now, target_user=user.id, username=name)
     return UserChange(user.id, ["disabled"], [CredentialsEnded(user_id=user.id)])
 
 
@@ -211,3 +220,157 @@ def sign_out(session: Session, actor: Actor, token: str, now: dt.datetime) -> li
     ledger.append(session, actor, "auth.signed_out", now)
     # Only that token ends: the user's other screens go on. Sockets holding it are closed.
     return [CredentialsEnded(user_id=actor.user_id)]
+
+
+# -- the back office: users an administrator manages ------------------------------------------
+
+
+def find_user(session: Session, hall_id: int, name: str) -> User:
+    user = session.scalar(select(User).where(User.hall_id == hall_id, User.username == name))
+    if user is None:
+        raise NotFound("unknown_user", N_("There is no user %(user)s."), user=name)
+    return user
+
+
+def _windows(session: Session, hall_id: int, windows: list[int] | None) -> list[int] | None:
+    """A clerk's windows, checked against the hall's; empty or None: any window."""
+    if not windows:
+        return None
+    known = set(
+        session.scalars(
+            select(Counter.number).where(Counter.hall_id == hall_id, Counter.active.is_(True))
+        )
+    )
+    unknown = sorted(set(windows) - known)
+    if unknown:
+        raise Invalid(
+            "unknown_window",
+            N_("There is no window %(counter)s in this hall."),
+            counter=", ".join(map(str, unknown)),
+        )
+    return sorted(set(windows))
+
+
+def _keep_an_admin(session: Session, user: User) -> None:
+    """The hall keeps at least one active administrator: no one can lock everyone out."""
+    if user.role != "admin" or not user.active:
+        return
+    others = session.scalar(
+        select(func.count())
+        .select_from(User)
+        .where(
+            User.hall_id == user.hall_id,
+            User.role == "admin",
+            User.active.is_(True),
+            User.id != user.id,
+        )
+    )
+    if not others:
+        raise Conflict(
+            "last_admin",
+            N_("%(user)s is the last administrator: make another one first."),
+            user=user.username,
+        )
+
+
+def add_user(
+    session: Session,
+    actor: Actor,
+    name: str,
+    *,
+    role: str,
+    password_hash: str,
+    display_name: str | None,
+    windows: list[int] | None,
+    now: dt.datetime,
+) -> UserChange:
+    """A new user (an existing name is refused: change it instead)."""
+    check_name(name)
+    if session.scalar(select(User.id).where(User.username == name)) is not None:
+        raise Conflict("user_exists", N_("There is already a user %(user)s."), user=name)
+    chosen = _windows(session, actor.hall_id, windows)
+    done = put_user(
+        session,
+        actor,
+        name,
+        role=role,
+        password_hash=password_hash,
+        display_name=display_name,
+        now=now,
+    )
+    if chosen is not None:
+        user = session.get(User, done.user_id)
+        assert user is not None
+        user.windows = chosen
+        ledger.append(
+            session,
+            actor,
+            "user.windows_set",
+            now,
+            target_user=user.id,
+            username=name,
+            windows=chosen,
+        )
+    return done
+
+
+def update_user(
+    session: Session,
+    actor: Actor,
+    name: str,
+    fields: dict[str, Any],
+    now: dt.datetime,
+) -> UserChange:
+    """Set what ``fields`` names of: role, display_name, windows, active."""
+    user = find_user(session, actor.hall_id, name)
+    if fields.get("role") not in (None, user.role) or fields.get("active") is False:
+        _keep_an_admin(session, user)
+    changes: list[str] = []
+    events: list[DomainEvent] = []
+    if "windows" in fields:
+        chosen = _windows(session, actor.hall_id, fields["windows"])
+        if chosen != (user.windows or None):
+            user.windows = chosen
+            ledger.append(
+                session,
+                actor,
+                "user.windows_set",
+                now,
+                target_user=user.id,
+                username=name,
+                windows=chosen,
+            )
+            changes.append("windows")
+    if fields.get("active") is False:
+        done = disable_user(session, actor, name, now)
+        return UserChange(user.id, changes + done.changes, done.events)
+    role = fields.get("role") or user.role
+    display_name = fields.get("display_name")
+    if (
+        role != user.role
+        or (display_name and display_name != user.display_name)
+        or (fields.get("active") is True and not user.active)
+    ):
+        done = put_user(
+            session,
+            actor,
+            name,
+            role=role,
+            password_hash=None,
+            display_name=display_name,
+            now=now,
+        )
+        changes += done.changes
+        events += done.events
+    return UserChange(user.id, changes, events)
+
+
+def reset_password(
+    session: Session, actor: Actor, name: str, password_hash: str, now: dt.datetime
+) -> UserChange:
+    """A new password (hashed before the transaction); the user's sessions end."""
+    user = find_user(session, actor.hall_id, name)
+    user.password_hash = password_hash
+    _ended_sessions(session, user.id, now)
+    ledger.append(session, actor, "user.password_reset", now, target_user=user.id, username=name)
+    return UserChange(user.id, ["password"], [CredentialsEnded(user_id=user.id)])

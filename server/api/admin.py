@@ -1,12 +1,86 @@
-"""Administration of the hall."""
+"""Administration of the hall (``/api/v1/admin/...``, administrators only) and pausing a
+service (supervisors too).
+
+The views live in modules by subject, all on this one blueprint: ``admin_hall`` (the hall
+file, the hall, zones, services, windows), ``admin_people`` (devices and users) and
+``admin_pause``. Changes to the hall's configuration edit its hall file and load it again
+(``server/admin/hall_edits.py``); a file the checks refuse answers 400 with every problem.
+"""
 
 from __future__ import annotations
 
-from flask_openapi3 import APIBlueprint, Tag
+import datetime as dt
+from collections.abc import Callable
+from typing import Any, TypeVar
 
+from flask import Response, g
+from flask_openapi3 import APIBlueprint, Tag
+from sqlalchemy.orm import Session
+
+from hallq.server.admin.hall_edits import HallEdited, HallFileRejected
+from hallq.server.api.context import caller, hall
+from hallq.server.api.errors import error_response
 from hallq.server.api.schemas import ERRORS
+from hallq.server.commands import events_of
+from hallq.server.i18n import current_language
+from hallq.server.queue.hall import HallContext
+from hallq.server.refusals import explain
+from hallq.server.state import hallq
+
+R = TypeVar("R")
 
 tag = Tag(name="admin", description="Administration of the hall")
 bp = APIBlueprint(
-    "admin", __name__, abp_tags=[tag], abp_security=[{"bearer": []}], abp_responses=ERRORS
+    "admin",
+    __name__,
+    abp_tags=[tag],
+    abp_security=[{"bearer": []}],
+    abp_responses={**ERRORS, 400: ERRORS[422]},
 )
+
+ADMIN = ("admin",)
+
+
+@bp.app_errorhandler(HallFileRejected)
+def _rejected(exc: HallFileRejected) -> Response:
+    """400 with every problem the hall file's checks found (they are English, as the
+    checks' messages of ``hallq init`` are)."""
+    return error_response(
+        400,
+        exc.code,
+        explain(exc, current_language()),
+        problems=exc.listed(),
+        count=exc.params["count"],
+    )
+
+
+def fresh_hall(hall_id: int) -> HallContext:
+    """The hall's context read again: this process forgets the one it kept (its services'
+    settings, estimates) so that the next request and the screens see the change."""
+    state = hallq()
+    state.halls.pop(hall_id, None)
+    state.estimator.invalidate(hall_id)
+    fresh = state.hall(None, hall_id)
+    g.hall = fresh
+    return fresh
+
+
+def hall_change(work: Callable[[Session, dt.datetime], R]) -> R:
+    """Run a change of the hall's configuration on the command path, then tell the screens
+    with the hall as it is now (the caller's context is the one from before the change)."""
+    state = hallq()
+    now = state.clock()
+    hall_id = hall().id
+    result = state.commands.run(None, caller().actor, now, lambda session: work(session, now))
+    state.publish(fresh_hall(hall_id), events_of(result))
+    return result
+
+
+def edited(result: HallEdited, **extra: Any) -> dict[str, Any]:
+    return {"changes": result.changes, "warnings": result.warnings, **extra}
+
+
+# The views register themselves on ``bp`` when imported (after it exists).
+from hallq.server.api import admin_hall, admin_pause, admin_people  # noqa: E402
+
+__all__ = ["admin_hall", "admin_pause", "admin_people", "bp"]

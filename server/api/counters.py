@@ -53,7 +53,12 @@ def _counter_out(number: int) -> dict[str, Any]:
 @requires(*EVERYONE)
 def list_counters() -> Any:
     with hallq().db.reading() as session:
-        return {"counters": counters_payload(session, hall())}
+        out: dict[str, Any] = {"counters": counters_payload(session, hall())}
+        who = caller().actor
+        if who.role == "clerk" and who.user_id is not None:
+            # The windows this clerk may open (None: any), for the clerk's screen to offer.
+            out["allowed"] = windows.allowed_windows(session, who.user_id)
+        return out
 
 
 @bp.get(

@@ -13,12 +13,27 @@ from werkzeug.exceptions import HTTPException
 from hallq.server import wire
 from hallq.server.api.context import Unauthenticated
 from hallq.server.i18n import current_language, translate
-from hallq.server.queue.errors import N_, Conflict, Forbidden, Invalid, NotFound, Refused
+from hallq.server.queue.errors import (
+    N_,
+    BadRequest,
+    Conflict,
+    Forbidden,
+    Invalid,
+    NotFound,
+    Refused,
+)
 from hallq.server.refusals import details, explain
 
 log = logging.getLogger(__name__)
 
-STATUS = {Unauthenticated: 401, Forbidden: 403, NotFound: 404, Conflict: 409, Invalid: 422}
+STATUS = {
+    Unauthenticated: 401,
+    BadRequest: 400,
+    Forbidden: 403,
+    NotFound: 404,
+    Conflict: 409,
+    Invalid: 422,
+}
 
 
 def error_response(status: int, code: str, message: str, **extra: Any) -> Response:
@@ -101,6 +116,8 @@ def register_error_handlers(app: Flask) -> None:
             if request.content_length is None and len(data) >= limit:
                 # Chunked: the stream stops at the limit instead of refusing past it.
                 return error_response(413, "too_large", translate(_HTTP_CODES[413][1]))
+            if request.endpoint in TEXT_BODIES and request.mimetype in TEXT_TYPES:
+                return None  # the view reads the text itself (the hall file's TOML)
             if not request.is_json:
                 return error_response(415, "unsupported_media_type", translate(_HTTP_CODES[415][1]))
             try:
@@ -126,6 +143,10 @@ def register_error_handlers(app: Flask) -> None:
 
 
 MAX_DEPTH = 16  # no request of the API nests deeper than a few levels
+
+# Endpoints whose body is text, not JSON (added by their blueprints), and the types they take.
+TEXT_BODIES: set[str] = set()
+TEXT_TYPES = frozenset({"text/plain", "application/toml"})
 
 
 def _deeper_than(value: Any, limit: int) -> bool:

@@ -23,6 +23,7 @@ with ``==`` and must not be hashed or used as dict keys.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import importlib.resources
 import os
 import pathlib
@@ -44,6 +45,7 @@ from .schema import LANGUAGES, DocumentsTable, HallFile, describe_error
 __all__ = [
     "LANGUAGES",
     "AppointmentRules",
+    "CalendarConfig",
     "CounterConfig",
     "DeviceCommandAges",
     "DeviceConfig",
@@ -80,8 +82,25 @@ class QueueRules:
     # The green channel's fairness bound K: priority calls in a row at a window while
     # normal tickets wait past their target.
     max_priority_in_a_row: int = 3
-    # A rating of 2 or 1 opens a follow-up to close within this many hours.
-    follow_up_hours: int = 72
+    # A rating of 2 or 1 (or a complaint) opens a follow-up due at the end of this many
+    # working days (see CalendarConfig) after the day it opened.
+    follow_up_working_days: int = 3
+
+
+@dataclass(frozen=True)
+class CalendarConfig:
+    """The hall's working week, holidays and weekend days worked (``[calendar]``)."""
+
+    working_days: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri")
+    holidays: tuple[dt.date, ...] = ()
+    extra_working_days: tuple[dt.date, ...] = ()
+
+    def to_json(self) -> dict[str, list[str]]:
+        return {
+            "working_days": list(self.working_days),
+            "holidays": [day.isoformat() for day in self.holidays],
+            "extra_working_days": [day.isoformat() for day in self.extra_working_days],
+        }
 
 
 @dataclass(frozen=True)
@@ -172,6 +191,7 @@ class HallConfig:
     device_commands: DeviceCommandAges = DeviceCommandAges()
     kiosk: KioskSettings = KioskSettings()
     appointments: AppointmentRules = AppointmentRules()
+    calendar: CalendarConfig = CalendarConfig()
 
     def as_demo(self) -> HallConfig:
         """The same hall with every service open all day, every day, and no daily cap, so that a
@@ -324,7 +344,7 @@ def _build(model: HallFile, warnings: tuple[Problem, ...]) -> HallConfig:
             reinstate_within_minutes=model.queue.reinstate_within_minutes,
             reinstate_places=model.queue.reinstate_places,
             max_priority_in_a_row=model.queue.max_priority_in_a_row,
-            follow_up_hours=model.queue.follow_up_hours,
+            follow_up_working_days=_follow_up_working_days(model),
         ),
         zones=zones,
         services=services,
@@ -347,7 +367,21 @@ def _build(model: HallFile, warnings: tuple[Problem, ...]) -> HallConfig:
             check_in_before=model.appointments.check_in_before,
             check_in_after=model.appointments.check_in_after,
         ),
+        calendar=CalendarConfig(
+            working_days=tuple(model.calendar.working_days),
+            holidays=tuple(sorted(model.calendar.holidays)),
+            extra_working_days=tuple(sorted(model.calendar.extra_working_days)),
+        ),
     )
+
+
+def _follow_up_working_days(model: HallFile) -> int:
+    """``follow_up_working_days``, or an older file's ``follow_up_hours`` as whole days."""
+    if model.queue.follow_up_working_days is not None:
+        return model.queue.follow_up_working_days
+    if model.queue.follow_up_hours is not None:
+        return -(-model.queue.follow_up_hours // 24)
+    return QueueRules.follow_up_working_days
 
 
 def _documents(table: DocumentsTable | None) -> Mapping[str, tuple[str, ...]]:

@@ -13,6 +13,7 @@ from 1 like a person counts the ``[[services]]`` blocks, with the line found by
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import re
 from collections.abc import Iterable, Mapping
@@ -25,6 +26,24 @@ from .locate import Path, line_of
 from .schema import LANGUAGES, shown, toml_type
 
 MAX_WEIGHT = 10.0
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _calendar_dates(values: object) -> list[tuple[int, dt.date]]:
+    """The well-formed dates of a [calendar] list, with their indices (the schema reports
+    the others)."""
+    if not isinstance(values, list):
+        return []
+    found = []
+    for index, value in enumerate(values):
+        if isinstance(value, str):
+            try:
+                value = dt.date.fromisoformat(value)
+            except ValueError:
+                continue
+        if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+            found.append((index, value))
+    return found
 
 
 @dataclass(frozen=True)
@@ -167,6 +186,8 @@ class Checker:
             served |= self.check_profile(("counters", index), counter.get("profile"), services)
         for index, device in self.items("devices"):
             self.check_device(("devices", index), device, zones, counters)
+        self.check_calendar()
+        self.check_follow_up_hours()
         for index, service in self.items("services"):
             code = service.get("code")
             if isinstance(code, str) and code not in served:
@@ -175,13 +196,56 @@ class Checker:
                     "no counter serves this service: its tickets would never be called",
                 )
 
-    def check_no_repeats(self, hall: dict[str, Any], key: str) -> None:
+    def check_calendar(self) -> None:
+        """Repeated days, a date both a holiday and a working day, a weekend day worked that
+        the week already works."""
+        calendar = self.data.get("calendar")
+        if not isinstance(calendar, dict):
+            return
+        self.check_no_repeats(calendar, "working_days", table="calendar")
+        week = calendar.get("working_days", ["mon", "tue", "wed", "thu", "fri"])
+        days = {
+            key: _calendar_dates(calendar.get(key)) for key in ("holidays", "extra_working_days")
+        }
+        for key, dates in days.items():
+            seen: set[dt.date] = set()
+            for index, day in dates:
+                if day in seen:
+                    self.problem(("calendar", key, index), f"{day} is listed twice")
+                seen.add(day)
+        holidays = {day for _, day in days["holidays"]}
+        for index, day in days["extra_working_days"]:
+            if day in holidays:
+                self.problem(
+                    ("calendar", "extra_working_days", index),
+                    f"{day} is also in holidays: a day is either worked or not",
+                )
+            elif isinstance(week, list) and _WEEKDAYS[day.weekday()] in week:
+                self.warning(
+                    ("calendar", "extra_working_days", index),
+                    f"{day} is a {_WEEKDAYS[day.weekday()]}, already a working day",
+                )
+
+    def check_follow_up_hours(self) -> None:
+        queue = self.data.get("queue")
+        if not isinstance(queue, dict) or "follow_up_hours" not in queue:
+            return
+        if "follow_up_working_days" in queue:
+            message = "follow_up_hours is ignored: follow_up_working_days sets the deadline"
+        else:
+            message = (
+                "follow_up_hours is replaced by follow_up_working_days (working days, see "
+                "[calendar]); read as whole days"
+            )
+        self.warning(("queue", "follow_up_hours"), message)
+
+    def check_no_repeats(self, hall: dict[str, Any], key: str, table: str = "hall") -> None:
         values = hall.get(key)
         if not isinstance(values, list):
             return
         for index, value in enumerate(values):
             if value in values[:index]:
-                self.problem(("hall", key, index), f"{shown(value)} is listed twice")
+                self.problem((table, key, index), f"{shown(value)} is listed twice")
 
     def check_zone(self, place: Path, item: dict[str, Any], zones: Mapping[Any, int]) -> None:
         zone = item.get("zone")

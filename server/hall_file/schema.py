@@ -9,6 +9,7 @@ the package (``hall_file``) and read the raw data, so they still run when a tabl
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import json
 import re
@@ -143,7 +144,46 @@ class QueueTable(_Table):
     reinstate_within_minutes: StrictInt = Field(default=30, ge=0, le=240)
     reinstate_places: StrictInt = Field(default=3, ge=0, le=50)
     max_priority_in_a_row: StrictInt = Field(default=3, ge=1, le=20)
-    follow_up_hours: StrictInt = Field(default=72, ge=1, le=24 * 60)
+    # A follow-up case is due at the end of this many working days ([calendar]) after it
+    # opened; 3 when left out.
+    follow_up_working_days: StrictInt | None = Field(default=None, ge=1, le=60)
+    # Older hall files' deadline in hours: still read, as whole days (checks.py warns).
+    follow_up_hours: StrictInt | None = Field(default=None, ge=1, le=24 * 60)
+
+
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _calendar_date(value: Any) -> dt.date:
+    """A TOML date (2026-12-25) or the same in quotes ("2026-12-25")."""
+    wanted = 'a date like 2026-12-25 (or "2026-12-25")'
+    if isinstance(value, dt.datetime | dt.time):
+        raise ValueError(f"expected {wanted}, got a time")
+    if isinstance(value, dt.date):
+        return value
+    if not isinstance(value, str):
+        raise ValueError(f"expected {wanted}, got {toml_type(value)} {shown(value)}")
+    try:
+        if not _ISO_DATE.fullmatch(value):
+            raise ValueError(value)
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{shown(value)} is not a date: write it like 2026-12-25") from None
+
+
+CalendarDate = Annotated[Any, AfterValidator(_calendar_date)]
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
+class CalendarTable(_Table):
+    # The days of the week the hall works; follow-up deadlines count only working days.
+    working_days: list[Weekday] = Field(
+        default_factory=lambda: ["mon", "tue", "wed", "thu", "fri"], min_length=1
+    )
+    # Closed days (public holidays), and days worked though the week says not (a Saturday
+    # worked when a holiday is moved); checks.py finds repeats and contradictions.
+    holidays: list[CalendarDate] = []
+    extra_working_days: list[CalendarDate] = []
 
 
 class DeviceCommandsTable(_Table):
@@ -212,6 +252,7 @@ class HallFile(_Table):
     device_commands: DeviceCommandsTable = DeviceCommandsTable()
     kiosk: KioskTable = KioskTable()
     appointments: AppointmentsTable = AppointmentsTable()
+    calendar: CalendarTable = CalendarTable()
     zones: list[ZoneTable] = Field(min_length=1)
     services: list[ServiceTable] = Field(min_length=1)
     counters: list[CounterTable] = Field(min_length=1)

@@ -68,3 +68,8 @@ class Conflict(Refused):
 
 class Invalid(Refused):
     """The request makes no sense even before looking at the hall's state."""
+
+
+class BadRequest(Refused):
+    """A required part of the request is missing or unreadable (a blank closing note, a
+    search parameter that is not a date): HTTP 400."""

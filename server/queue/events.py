@@ -189,6 +189,19 @@ class NoticeChanged:
     notices: tuple[Any, ...]  # wire.NoticePayload, the hall's whole list
 
 
+@dataclass(frozen=True)
+class FollowUpChanged:
+    """A follow-up case opened, was assigned, annotated or closed: supervisors' screens
+    hear of it (``follow_up.updated``)."""
+
+    follow_up_id: int
+    kind: str  # rating | complaint
+    change: str  # opened | assigned | noted | closed
+    status: str  # open | closed
+    due_at: dt.datetime | None = None
+    assignee: str | None = None  # the username
+
+
 DomainEvent = (
     TicketIssued
     | TicketCalled
@@ -202,4 +215,5 @@ DomainEvent = (
     | DeviceReported
     | CredentialsEnded
     | NoticeChanged
+    | FollowUpChanged
 )

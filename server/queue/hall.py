@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from hallq.server.models import Hall
 from hallq.server.queue.errors import N_, NotFound
+from hallq.server.queue.working_days import WorkingCalendar
 
 
 @dataclass(frozen=True)
@@ -26,8 +27,9 @@ class HallRules:
     reinstate_places: int = 3
     # The green channel's fairness bound K (call_next).
     max_priority_in_a_row: int = 3
-    # A rating of 2 or 1 opens a follow-up, due this many hours later.
-    follow_up_hours: int = 72
+    # A rating of 2 or 1 opens a follow-up, due at the end of this many working days (the
+    # hall's calendar) after the day it opened.
+    follow_up_working_days: int = 3
     # Seconds a command to a device is kept for redelivery before it expires.
     print_job_max_age: int = 600
     rating_request_max_age: int = 180
@@ -70,6 +72,8 @@ class HallContext:
     # The address customers' phones reach (the hall file's [hall] public_url), if stated.
     public_url: str | None = None
     kiosk: KioskSettings = field(default_factory=KioskSettings)
+    # Working days and holidays (the hall file's [calendar]), for follow-up deadlines.
+    calendar: WorkingCalendar = field(default_factory=WorkingCalendar)
     # Services as loaded with this context (queue.lookups.service_of): the hall file's
     # settings, read once per context instead of on every press. A reloaded hall file
     # comes with a new context.
@@ -126,6 +130,7 @@ def hall_context(row: Hall) -> HallContext:
         loaded_at=row.loaded_at,
         public_url=(row.config or {}).get("public_url"),
         kiosk=KioskSettings(**((row.config or {}).get("kiosk") or {})),
+        calendar=WorkingCalendar.from_stored((row.config or {}).get("calendar")),
     )
 
 

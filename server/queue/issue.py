@@ -105,6 +105,13 @@ def issue_ticket(
     _check_request(hall, actor, priority, language, appointment, booked, reason)
     language = language or hall.default_language
 
+    if service.paused:
+        raise Conflict(
+            "service_paused",
+            N_("%(service)s is paused for now: no tickets are issued for it."),
+            service=dict(service.name),
+            service_code=service.code,
+        )
     local = hall.local(now)
     if not service.hours.is_open(local):
         opens = service.hours.next_opening(local)

@@ -39,6 +39,8 @@ class ServiceRow:
     daily_cap: int | None
     hours: OpeningHours
     active: bool
+    # Paused by a supervisor: no new tickets (reads.py shows it closed, issue.py refuses).
+    paused: bool = False
 
 
 @functools.lru_cache(maxsize=256)
@@ -64,6 +66,7 @@ def _service_row(row: Any) -> ServiceRow:
         daily_cap=row.daily_cap,
         hours=opening_hours_text(row.hours_text),
         active=row.active,
+        paused=bool(row.paused),
     )
 
 
@@ -79,6 +82,7 @@ _SERVICES = select(
     _S.daily_cap,
     HOURS_TEXT,
     _S.active,
+    _S.paused,
 ).join(ZONES, ZONES.c.id == _S.zone_id)
 _SERVICE_BY_CODE = _SERVICES.where(_S.hall_id == bindparam("hall_id"), _S.code == bindparam("code"))
 _SERVICE_BY_ID = _SERVICES.where(_S.id == bindparam("service_id"))

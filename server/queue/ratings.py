@@ -10,8 +10,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from hallq.server import wire
-from hallq.server.models import FollowUp, Rating, Ticket
-from hallq.server.queue import device_commands, ledger, lookups, rules
+from hallq.server.models import Rating, Ticket
+from hallq.server.queue import device_commands, follow_ups, ledger, lookups, rules
 from hallq.server.queue.errors import N_, STATUS_TERMS, Conflict, Forbidden, Invalid, NotFound
 from hallq.server.queue.events import Actor, DomainEvent, RatingStored
 from hallq.server.queue.hall import HallContext
@@ -55,7 +55,10 @@ def rate_from_pad(
 ) -> Rated:
     """Store the pad's rating, and end the rating request it answers (by its id, or any
     open request of this device for the ticket)."""
-    stored = rate(session, hall.id, actor, ticket_id, score, now, hall.rules.follow_up_hours)
+    events: list[DomainEvent] = []
+    stored = rate(
+        session, hall.id, actor, ticket_id, score, now, follow_ups.due_at(hall, now), events
+    )
     device_commands.end_pending(
         session,
         actor,
@@ -66,7 +69,7 @@ def rate_from_pad(
         ticket_id=ticket_id,
         outcome={"score": score, "request": request_id},
     )
-    return Rated(stored, [stored])
+    return Rated(stored, [stored, *events])
 
 
 def rate(
@@ -76,10 +79,14 @@ def rate(
     ticket_id: int,
     score: int,
     now: dt.datetime,
-    follow_up_hours: int = 72,
+    follow_up_due: dt.datetime | None = None,
+    events: list[DomainEvent] | None = None,
 ) -> RatingStored:
     """A rating of the leg served at the rating pad's window: the ticket it serves now, or
-    the one it finished last (not one it transferred away), with that leg's clerk."""
+    the one it finished last (not one it transferred away), with that leg's clerk.
+
+    A score under 3 opens a follow-up case due at ``follow_up_due`` (see follow_ups.due_at);
+    its event is appended to ``events``."""
     if isinstance(score, bool) or score not in SCORES:
         raise Invalid("bad_score", N_("A rating is a whole number from 1 to 5."))
     if actor.role != "counter" or actor.counter_id is None:
@@ -122,15 +129,11 @@ def rate(
         ) from None
     follow_up_id = None
     if score < FOLLOW_UP_BELOW:
-        follow_up_id = session.execute(
-            insert(FollowUp).returning(FollowUp.id),
-            {
-                "hall_id": hall_id,
-                "rating_id": rating_id,
-                "opened_at": now,
-                "due_at": now + dt.timedelta(hours=follow_up_hours),
-            },
-        ).scalar_one()
+        follow_up_id, opened = follow_ups.open_for_rating(
+            session, actor, rating_id, ticket_id, counter.id, clerk_id, now, follow_up_due
+        )
+        if events is not None:
+            events.append(opened)
     ledger.append(
         session,
         actor,

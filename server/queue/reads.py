@@ -93,6 +93,7 @@ _SERVICE_QUEUES = (
         _S.target_wait,
         _S.daily_cap,
         _S.documents,
+        _S.paused,
         _DC.last.label("issued"),
     )
     .join(ZONES, ZONES.c.id == _S.zone_id)
@@ -132,7 +133,9 @@ def services_payload(
         issued = issued or 0
         closed_reason = None
         opens_at = None
-        if not hours.is_open(local):
+        if service.paused:
+            closed_reason = "paused"  # a supervisor paused it (service_pause.py)
+        elif not hours.is_open(local):
             closed_reason = "hours"
             nxt = hours.next_opening(local)
             opens_at = iso(nxt)

@@ -11,7 +11,7 @@ import datetime as dt
 from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
-from hallq.server.models import Counter, Ticket
+from hallq.server.models import Counter, Ticket, User
 from hallq.server.queue import ledger, lookups
 from hallq.server.queue.errors import N_, Conflict, Forbidden, Invalid
 from hallq.server.queue.events import (
@@ -79,12 +79,31 @@ def _set(session: Session, counter_id: int, **values: object) -> None:
     session.execute(update(Counter).where(Counter.id == counter_id).values(**values))
 
 
+def allowed_windows(session: Session, user_id: int) -> list[int] | None:
+    """The windows a clerk may open (users.windows); None: any window."""
+    windows = session.execute(select(User.windows).where(User.id == user_id)).scalar()
+    return [int(n) for n in windows] if windows else None
+
+
+def allowed_to_open(session: Session, user_id: int, number: int) -> None:
+    allowed = allowed_windows(session, user_id)
+    if allowed is not None and number not in allowed:
+        raise Forbidden(
+            "window_not_allowed",
+            N_("You may not open window %(counter)s: ask an administrator."),
+            counter=number,
+            allowed=", ".join(str(n) for n in allowed),
+        )
+
+
 def open_window(
     session: Session, hall: HallContext, actor: Actor, number: int, now: dt.datetime
 ) -> list[DomainEvent]:
     if actor.user_id is None:
         raise Forbidden("staff_only", N_("Only a signed-in clerk can open a window."))
     counter = lookups.counter_by_number(session, hall.id, number, lock=True)
+    if actor.role == "clerk":
+        allowed_to_open(session, actor.user_id, number)
     if counter.state != CLOSED and counter.clerk_id == actor.user_id:
         return []  # already yours: pressing again changes nothing
     if counter.state != CLOSED:

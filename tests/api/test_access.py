@@ -24,6 +24,7 @@ CALLERS = {
     "counter": "counter-1",
 }
 STAFF = {"admin", "supervisor", "clerk"}
+OVERSIGHT = {"admin", "supervisor"}
 AT_WINDOW = STAFF | {"counter"}
 EVERYONE = set(CALLERS)
 
@@ -48,6 +49,24 @@ class Endpoint:
                 body["ticket"] = ctx["ticket"]
             kwargs.setdefault("json", body)
         return api.request(self.method, path, who, **kwargs)
+
+
+def _complaint_recorded(api: Api, ctx: dict[str, Any], response: Any) -> None:
+    case = response.get_json()
+    assert case["kind"] == "complaint" and case["status"] == "open"
+    listed = api.ok(api.get("/follow-ups?status=open", "supervisor"))["items"]
+    assert case["id"] in [c["id"] for c in listed]
+
+
+def _service_paused(api: Api, ctx: dict[str, Any], response: Any) -> None:
+    assert response.get_json()["paused"] is True
+    refused = api.post("/tickets", "kiosk-1", json={"service": "consultation"})
+    assert_error(refused, 409, "service_paused")
+
+
+def _service_renamed(api: Api, ctx: dict[str, Any], response: Any) -> None:
+    services = api.ok(api.get("/services", "kiosk-1"))["services"]
+    assert {s["code"]: s["name"]["en"] for s in services}["consultation"] == "Enquiries"
 
 
 # --- setups: the state in which an allowed caller succeeds ----------------------------------------
@@ -242,6 +261,65 @@ ENDPOINTS = [
         check=_rated,
     ),
     Endpoint("logout", "POST", "/auth/logout", STAFF, 204, check=_logged_out),
+    # --- the back office: supervisors and administrators; administration, administrators ---
+    Endpoint(
+        "complaint",
+        "POST",
+        "/follow-ups",
+        STAFF,
+        201,
+        body={"channel": "counter", "text": "Waited too long"},
+        check=_complaint_recorded,
+    ),
+    Endpoint(
+        "pause-service",
+        "POST",
+        "/services/consultation/pause",
+        OVERSIGHT,
+        body={"reason": "system down"},
+        check=_service_paused,
+    ),
+    Endpoint(
+        "admin-rename-service",
+        "PATCH",
+        "/admin/services/consultation",
+        {"admin"},
+        body={"name": {"zh-Hant": "諮詢", "zh-Hans": "咨询", "en": "Enquiries"}},
+        check=_service_renamed,
+    ),
+    Endpoint(
+        "admin-add-user",
+        "POST",
+        "/admin/users",
+        {"admin"},
+        201,
+        body={"username": "newclerk", "role": "clerk", "password": "a-good-pass-1"},
+    ),
+    Endpoint(
+        "admin-add-device",
+        "POST",
+        "/admin/devices",
+        {"admin"},
+        201,
+        body={"name": "kiosk-9", "kind": "kiosk", "zone": "A"},
+    ),
+    *[
+        Endpoint(name, "GET", path, allowed)
+        for name, path, allowed in [
+            ("dashboard", "/dashboard", OVERSIGHT),
+            ("alerts", "/alerts", OVERSIGHT),
+            ("follow-ups", "/follow-ups?status=all", OVERSIGHT),
+            ("audit", "/audit?kind=ticket.", OVERSIGHT),
+            ("report", "/reports/tickets?from=2026-11-01&to=2026-11-30", OVERSIGHT),
+            ("report-csv", "/reports/tickets?from=2026-11-01&to=2026-11-30&format=csv", OVERSIGHT),
+            ("admin-hall", "/admin/hall", {"admin"}),
+            ("admin-services", "/admin/services", {"admin"}),
+            ("admin-windows", "/admin/windows", {"admin"}),
+            ("admin-devices", "/admin/devices", {"admin"}),
+            ("admin-users", "/admin/users", {"admin"}),
+            ("admin-hall-file", "/admin/hall-file", {"admin"}),
+        ]
+    ],
 ]
 READS = [
     Endpoint("ticket", "GET", "/tickets/{ticket}", EVERYONE, setup=_waiting),

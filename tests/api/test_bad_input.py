@@ -27,6 +27,11 @@ POSTS = [
     ("/ratings", "counter-1"),
     ("/auth/login", None),
     ("/auth/logout", "clerk1"),
+    ("/follow-ups", "clerk1"),
+    ("/follow-ups/1/close", "supervisor"),
+    ("/services/consultation/pause", "supervisor"),
+    ("/admin/users", "admin"),
+    ("/admin/devices", "admin"),
 ]
 # Those that read a JSON object: a good body, and the fields it cannot do without.
 WITH_BODY = [
@@ -36,6 +41,16 @@ WITH_BODY = [
     ("/counters/1/transfer", "supervisor", {"service": "consultation"}, []),
     ("/ratings", "counter-1", {"ticket": 1, "score": 5}, ["ticket", "score"]),
     ("/auth/login", None, {"username": "clerk1", "password": "wrong"}, ["username", "password"]),
+    ("/follow-ups", "clerk1", {"channel": "phone", "text": "rude"}, ["channel", "text"]),
+    ("/follow-ups/1/close", "supervisor", {"note": "apologised"}, []),
+    ("/services/consultation/pause", "supervisor", {"reason": "printer jam"}, []),
+    (
+        "/admin/users",
+        "admin",
+        {"username": "newclerk", "role": "clerk", "password": "a-good-pass-1"},
+        ["username", "role", "password"],
+    ),
+    ("/admin/devices", "admin", {"name": "kiosk-9", "kind": "kiosk"}, ["name", "kind"]),
 ]
 COUNTER_POSTS = [p.split("/")[-1] for p, _ in POSTS if p.startswith("/counters/")]
 GETS = ["/services", "/state", "/counters", "/auth/me", "/tickets/1"]

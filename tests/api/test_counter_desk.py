@@ -143,7 +143,10 @@ def test_a_bad_rating_opens_a_follow_up_due_in_the_halls_hours(api: Api, app, cl
     database = app.extensions["hallq"].db
     with database.reading() as session:
         follow_up = session.execute(select(FollowUp)).scalar_one()
-    hours = 72  # the sample hall's [queue] follow_up_hours
+    # The sample hall's [queue] follow_up_working_days = 3: opened on Wednesday 5 March 2025,
+    # due at the end of Monday 10 March, hall time (the weekend does not count).
     opened = follow_up.opened_at.replace(tzinfo=dt.UTC)
-    assert follow_up.due_at.replace(tzinfo=dt.UTC) - opened == dt.timedelta(hours=hours)
+    assert follow_up.due_at.replace(tzinfo=dt.UTC) == dt.datetime(
+        2025, 3, 10, 15, 59, 59, tzinfo=dt.UTC
+    )
     assert opened == clock()

@@ -4,6 +4,7 @@ refusals that keep a restore from mixing two halls' data."""
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from pathlib import Path
 from typing import Any
@@ -77,6 +78,16 @@ def test_a_backup_taken_while_issuing_restores_to_a_hall_that_serves(
         assert clerk.post(f"/api/v1/counters/1/{step}").status == 200
     window: Api = api(server, hall.tokens["counter-1"])
     assert window.post("/api/v1/ratings", {"ticket": first["id"], "score": 2}).status == 201
+    # The report of the one service no one presses for below: it is whole in the backup.
+    today = dt.datetime.now(dt.UTC).date()
+    report = (
+        f"/api/v1/reports/tickets?from={today - dt.timedelta(days=1)}"
+        f"&to={today + dt.timedelta(days=1)}&by=clerk&service=property-transfer"
+    )
+    supervisor: Api = api(server, api(server).login("supervisor"))
+    reported = supervisor.get(report).body
+    served = [(r["key"], r["served"], r["ratings"]["2"]) for r in reported["rows"] if r["served"]]
+    assert served == [("clerk1", 1, 1)]
 
     # Presses go on while the backup is taken: it is online, and consistent.
     stop = threading.Event()
@@ -132,6 +143,7 @@ def test_a_backup_taken_while_issuing_restores_to_a_hall_that_serves(
     second = start_server(restored_url)
     staff: Api = api(second, api(second).login("supervisor"))
     assert staff.get(f"/api/v1/tickets/{first['id']}").body["rating"] == 2
+    assert staff.get(report).body == reported  # the same report, figure for figure
     newest = max(copied_tickets)
     assert staff.get(f"/api/v1/tickets/{newest}").status == 200
 

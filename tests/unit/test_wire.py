@@ -20,15 +20,16 @@ def _js() -> str:
 
 def test_the_browser_client_listens_to_every_delta_and_only_to_them() -> None:
     source = _js()
-    lists = re.findall(r"\[((?:\s*\"[a-z.]+\",?)+)\s*\]\s*\.forEach", source)
+    lists = re.findall(r"\[((?:\s*\"[a-z._]+\",?)+)\s*\]\s*\.forEach", source)
     assert len(lists) == 2, "the client's lists of deltas and addressed events moved"
-    deltas, addressed = (re.findall(r'"([a-z.]+)"', found) for found in lists)
+    deltas, addressed = (re.findall(r'"([a-z._]+)"', found) for found in lists)
     assert tuple(deltas) == wire.DELTAS
     assert set(addressed) == {
         wire.DEVICE_UPDATED,
         wire.PRINT_OUTCOME,
         wire.RATING_STORED,
         wire.RATING_ENDED,
+        wire.FOLLOW_UP_UPDATED,
     }
 
 
@@ -45,6 +46,7 @@ def test_every_event_name_the_browser_client_uses_is_in_the_contract() -> None:
         wire.PRINT_OUTCOME,
         wire.RATING_STORED,
         wire.RATING_ENDED,
+        wire.FOLLOW_UP_UPDATED,
         *wire.DELTAS,
     }
     assert on - socket_io_own <= server_to_client, on

@@ -35,6 +35,7 @@
     token: null,
     name: null,
     window: null, // the window's number
+    allowed: null, // the windows this clerk may open (GET /counters); null: any
     desk: null, // the last desk read
     client: null,
     busy: false, // an action in flight
@@ -192,7 +193,9 @@
     }
     var counters;
     try {
-      counters = (await api("/api/v1/counters")).counters;
+      var listed = await api("/api/v1/counters");
+      counters = listed.counters;
+      page.allowed = listed.allowed || null; // the windows this clerk may open; null: any
     } catch (err) {
       if (err.status === 401) return;
       show("choose");
@@ -235,7 +238,10 @@
       title.textContent = windowName(c);
       var state = document.createElement("span");
       state.className = "choice-state";
-      if (c.state === "closed") {
+      if (c.state === "closed" && page.allowed && page.allowed.indexOf(c.number) < 0) {
+        state.textContent = t("Not one of your windows");
+        button.disabled = true;
+      } else if (c.state === "closed") {
         state.textContent = t("Closed: open it");
       } else {
         state.textContent = t("Held by %(name)s", {name: c.clerk || "?"});

@@ -154,9 +154,10 @@
         renderServices();
         if (kiosk.screen === "ticket") renderTicket();
       })
-      .on("state", function () {
+      .on("state", function (state) {
         if (client !== kiosk.client) return;
         setOnline(true);
+        adoptHall(state.hall);
         // After a reconnect the printer may have changed meanwhile.
         refreshDevice();
       })
@@ -180,6 +181,18 @@
         refreshDevice();
       });
     client.connect();
+  }
+
+  /* The hall's name as the snapshot says (an administrator may have renamed it). */
+  function adoptHall(fresh) {
+    if (!fresh || !fresh.name) return;
+    var changed = JSON.stringify(fresh.name) !== JSON.stringify(hall.name);
+    hall.name = fresh.name;
+    if (changed) {
+      var name = hall.name[lang] || hall.name[defaultLanguage];
+      $("hall-name").textContent = name;
+      document.title = name;
+    }
   }
 
   function setOnline(online) {
@@ -238,6 +251,7 @@
   }
 
   function closedReason(service) {
+    if (service.closed_reason === "paused") return t("Service paused");
     if (service.closed_reason === "cap") {
       return t("All of today's tickets for this service have been given out");
     }

@@ -90,7 +90,7 @@
         socket.on(name, function (data) { self._delta(name, data); });
       });
     // Addressed to this client's device or window (no seq): handed on as they come.
-    ["device.updated", "print.outcome", "rating.stored", "rating.ended"]
+    ["device.updated", "print.outcome", "rating.stored", "rating.ended", "follow_up.updated"]
       .forEach(function (name) {
         socket.on(name, function (data) { self._fire(name, data); });
       });
