@@ -410,6 +410,7 @@ def _print_welcome(hall: DemoHall, log_dir: Path) -> None:
         f"  Zone A board            {hall.url}/display#token={hall.tokens.get('display-a', '')}",
         f"  Reception desk          {hall.url}/reception",
         f"  Clerk's counter screen  {hall.url}/counter   (clerk1 at window 1, …)",
+        f"  Back office             {hall.url}/office    (supervisor; admin for administration)",
         f"  Hall front page         {hall.url}/",
         f"  API description         {hall.url}/api/openapi.json",
         f"  Health check            {hall.url}/healthz",

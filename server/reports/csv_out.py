@@ -44,7 +44,7 @@ COLUMNS = (
     ("satisfaction", N_("Satisfaction (share of 4 and 5)")),
     ("pause_s", N_("Pause (s)")),
 )
-NAME_HEADER = N_("Name")
+NAME_HEADER = N_("Description")
 TOTAL = N_("Total")
 NO_WINDOW = N_("(at no window)")
 

@@ -312,6 +312,11 @@ ENDPOINTS = [
             ("audit", "/audit?kind=ticket.", OVERSIGHT),
             ("report", "/reports/tickets?from=2026-11-01&to=2026-11-30", OVERSIGHT),
             ("report-csv", "/reports/tickets?from=2026-11-01&to=2026-11-30&format=csv", OVERSIGHT),
+            (
+                "report-trace",
+                "/reports/tickets/trace?from=2026-11-01&to=2026-11-30&key=hall&figure=issued",
+                OVERSIGHT,
+            ),
             ("admin-hall", "/admin/hall", {"admin"}),
             ("admin-services", "/admin/services", {"admin"}),
             ("admin-windows", "/admin/windows", {"admin"}),

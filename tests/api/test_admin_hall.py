@@ -87,7 +87,7 @@ def test_an_imported_file_with_mistakes_changes_nothing(api: Api, hall: HallInfo
         "target_wait = 15", "target_wait = 0"
     )
     problems = rejected(
-        api.put(f"{ADMIN}/hall-file", "admin", data=broken, content_type="text/plain")
+        api.put(f"{ADMIN}/hall-file", "admin", data=broken, content_type="text/plain", headers=EN)
     )
     messages = " | ".join(p["message"] for p in problems)
     assert 'prefix "A" is already used' in messages and "at least 1" in messages
@@ -100,6 +100,7 @@ def test_an_imported_file_with_mistakes_changes_nothing(api: Api, hall: HallInfo
             "admin",
             data=text.replace("harbour-transfer", "other"),
             content_type="application/toml",
+            headers=EN,
         ),
         400,
         "hall_file_invalid",
@@ -109,13 +110,15 @@ def test_an_imported_file_with_mistakes_changes_nothing(api: Api, hall: HallInfo
 
 def test_checking_a_file_loads_nothing(api: Api, hall: HallInfo) -> None:
     text = export(api)
-    good = api.post(f"{ADMIN}/hall-file/check", "admin", data=text, content_type="text/plain")
+    good = api.post(
+        f"{ADMIN}/hall-file/check", "admin", data=text, content_type="text/plain", headers=EN
+    )
     assert good.get_json()["ok"] is True
     bad = api.post(
         f"{ADMIN}/hall-file/check", "admin", data=text + "\n[oops\n", content_type="text/plain"
     ).get_json()
     assert bad["ok"] is False and "not valid TOML" in bad["problems"][0]["message"]
-    json_body = api.post(f"{ADMIN}/hall-file/check", "admin", json={"toml": text})
+    json_body = api.post(f"{ADMIN}/hall-file/check", "admin", json={"toml": text}, headers=EN)
     assert_error(json_body, 422, "hall_file_as_text", lang="en")
     assert log(hall) == []
 

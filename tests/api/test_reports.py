@@ -18,6 +18,7 @@ from flask import Flask
 
 from tests.api.conftest import (
     BASE,
+    CJK,
     DB_FILE,
     Api,
     HallInfo,
@@ -44,7 +45,7 @@ EN_HEADER = {
     "day": "Day",
 }
 EN_FIGURES = [
-    "Name",
+    "Description",
     "Issued",
     "Served",
     "No-shows",
@@ -325,6 +326,7 @@ def test_the_csv_speaks_the_callers_language(played: Played) -> None:
         headers={"Accept-Language": "zh-Hant"},
     )
     table = list(csv.reader(io.StringIO(response.get_data().decode("utf-8-sig"), newline="")))
+    assert CJK.search(table[0][0]) and CJK.search(table[0][2]), table[0]  # 業務, 已取號
     assert table[1][:2] == ["property-transfer", "物業過戶"]
     english = played.api.get(
         REPORT,

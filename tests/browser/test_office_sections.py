@@ -236,7 +236,7 @@ def test_a_rating_of_1_is_a_follow_up_closed_only_with_a_note(context, live) -> 
     page.keyboard.type("Called the customer back; the clerk will explain fees up front.")
     page.keyboard.press("Tab")
     page.keyboard.press("Enter")
-    expect(page.locator("#case-status")).to_have_text("Closed")
+    expect(page.locator("#case-status")).to_have_text("Case closed")
     expect(page.locator("#case-fix")).to_contain_text("Called the customer back")
     closed = live.ok("GET", f"/api/v1/follow-ups/{case}", staff)
     assert closed["status"] == "closed" and closed["note"].startswith("Called the customer")

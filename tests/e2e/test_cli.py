@@ -300,6 +300,13 @@ def test_demo_runs_a_hall_and_stops_everything_on_sigterm(tmp_path, server_facto
     assert client.get(f"/api/v1/tickets/{reply.body['id']}", token=clerk).body["rating"] == 5, (
         tmp_path / "demo" / "logs" / "counter-agent-1.log"
     ).read_text()
+    # The back office: its page, and the supervisor's dashboard read with the demo's account.
+    assert f"{demo.url}/office" in text, text
+    assert requests.get(f"{demo.url}/office", timeout=5).status_code == 200
+    supervisor = client.post(
+        "/api/v1/auth/login", {"username": "supervisor", "password": password[1]}
+    ).body["token"]
+    assert client.get("/api/v1/dashboard", token=supervisor).body["today"]["served"] >= 1
     client.close()
 
     os.kill(demo.pid, signal.SIGTERM)

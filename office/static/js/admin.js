@@ -823,7 +823,7 @@
       tr.appendChild(el("td", "role", words(ROLE_WORDS, u.role)));
       var windows = u.role !== "clerk" ? "—" : u.windows && u.windows.length ? u.windows.join(", ") : t("Any");
       tr.appendChild(el("td", "windows", windows));
-      var account = el("td", "account", u.active ? t("Active") : t("Disabled"));
+      var account = el("td", "account", u.active ? t("Active") : t("Account disabled"));
       if (!u.active) account.classList.add("bad");
       tr.appendChild(account);
       var actions = el("td", "row-actions");

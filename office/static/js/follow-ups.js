@@ -79,9 +79,9 @@
   }
 
   function statusOf(item) {
-    if (item.status === "closed") return {cls: "closed", text: t("Closed")};
+    if (item.status === "closed") return {cls: "closed", text: t("Case closed")};
     if (item.overdue) return {cls: "overdue", text: t("Overdue")};
-    return {cls: "open", text: t("Open")};
+    return {cls: "open", text: t("Case open")};
   }
 
   function badge(item) {
