@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from hallq.server.masking import mask_name, mask_phone
 from hallq.server.models import Appointment, Service
 from hallq.server.queue import ledger, lookups, rules
 from hallq.server.queue.errors import N_, Conflict, Forbidden, Invalid, NotFound
@@ -29,23 +30,15 @@ CODE_DIGITS = 6  # typed on a touch screen's number pad, by anyone
 MAX_NAME, MAX_REFERENCE, MAX_PHONE = 100, 64, 32
 
 
-def mask_phone(phone: str | None) -> str | None:
-    """A phone number as every screen shows it: only its last four digits."""
-    if not phone:
-        return None
-    digits = [c for c in phone if c.isdigit()]
-    return "•••• " + "".join(digits[-4:]) if len(digits) > 4 else "••••"
-
-
 @dataclass(frozen=True)
 class Booking:
     id: int
     code: str
     service: str
     at: dt.datetime
-    name: str | None
+    name: str | None  # masked, as every screen shows it (陳**)
     reference: str | None
-    phone: str | None  # masked
+    phone: str | None  # masked (9***4567)
     status: str
     ticket_id: int | None = None
 
@@ -75,9 +68,9 @@ def _booking(row: Appointment, service_code: str) -> Booking:
         code=row.code,
         service=service_code,
         at=row.at,
-        name=row.name,
+        name=mask_name(row.name) if row.name else None,
         reference=row.reference,
-        phone=mask_phone(row.phone),
+        phone=mask_phone(row.phone) if row.phone else None,
         status=row.status,
         ticket_id=row.ticket_id,
     )

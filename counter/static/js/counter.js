@@ -375,19 +375,7 @@
     document.body.classList.toggle("is-paused", counter.state === "paused");
   }
 
-  var REASONS = {
-    "break": function () { return t("Break"); },
-    "meeting": function () { return t("Meeting"); },
-    "system_failure": function () { return t("System failure"); },
-    "other": function () { return t("Other"); },
-  };
-
-  function reasonText(reason) {
-    if (!reason) return "";
-    if (REASONS[reason]) return REASONS[reason]();
-    if (reason.indexOf("other: ") === 0) return reason.slice(7);
-    return reason;
-  }
+  var reasonText = HallQPauseReason; // pause-reasons.js
 
   function renderCurrent() {
     var current = page.desk.current;
