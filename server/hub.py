@@ -8,7 +8,7 @@ sends:
 - device commands to one device (``print.job`` to the kiosk that issued the ticket,
   ``rating.request``, ``rating.cancel`` and ``sign.text`` to a window's counter agent);
 - addressed messages to one window or one device (a rating for the clerk's screen, a
-  device's reported state for its own screen).
+  device's reported state for its own screen and the supervisors').
 
 Ordering: a unit of work's messages are planned as steps (``plan``) and sent in order. The
 facts (a call, an issue, a move) need no reading and go first, numbered under the hub's lock,
@@ -80,7 +80,8 @@ def device_room(device_id: int) -> str:
 
 
 def oversight_room(hall_id: int) -> str:
-    """The sockets of the hall's supervisors and admins: follow-up cases go here."""
+    """The sockets of the hall's supervisors and admins: follow-up cases and devices'
+    reported states go here."""
     return f"oversight:{hall_id}"
 
 
@@ -100,7 +101,9 @@ def service_tickets_room(hall_id: int, service_id: int) -> str:
 
 
 # Moves that change the places of the tickets behind or after them in their queue.
-_MOVES_THAT_MOVE_OTHERS = frozenset({"cancel", "transfer", "reinstate", "requeue", "release"})
+_MOVES_THAT_MOVE_OTHERS = frozenset(
+    {"cancel", "transfer", "reinstate", "requeue", "release", "move"}
+)
 
 
 class CompactJSON:
@@ -267,7 +270,7 @@ class Hub:
             elif isinstance(event, RatingStored):
                 steps.append(self._rating_step(hall, event))
             elif isinstance(event, DeviceReported):
-                steps.append(self._device_step(event))
+                steps.extend(self._device_steps(hall, event))
             elif isinstance(event, FollowUpChanged):
                 steps.append(self._follow_up_step(hall, event))
             elif (
@@ -490,13 +493,18 @@ class Hub:
         }
         return lambda: self.send(oversight_room(hall.id), wire.FOLLOW_UP_UPDATED, data)
 
-    def _device_step(self, event: DeviceReported) -> Step:
+    def _device_steps(self, hall: HallContext, event: DeviceReported) -> list[Step]:
         data: wire.DeviceUpdatedPayload = {
             "name": event.name,
             "kind": event.kind,
             "status": event.status,
         }
-        return lambda: self.send(device_room(event.device_id), wire.DEVICE_UPDATED, data)
+        # Its own screens, and the supervisors' dashboards (a printer out of paper is an
+        # alert); never the other devices: no kiosk or board learns another's state.
+        return [
+            functools.partial(self.send, room, wire.DEVICE_UPDATED, data)
+            for room in (device_room(event.device_id), oversight_room(hall.id))
+        ]
 
     def send_pending_commands(self, sid: str, hall: HallContext, device_id: int) -> int:
         """On a device's (re)connect: its unanswered commands, oldest first; returns how many."""

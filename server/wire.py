@@ -66,7 +66,9 @@ DEVICE_COMMANDS = (PRINT_JOB, RATING_REQUEST, RATING_CANCEL, SIGN_TEXT)
 JOINED = "joined"  # -> the client that joined: who the server thinks it is
 RATING_STORED = "rating.stored"  # -> the window (its clerk's screen): the customer rated
 RATING_ENDED = "rating.ended"  # -> the window (its clerk's screen): asked, but not rated
-DEVICE_UPDATED = "device.updated"  # -> the device's own clients: what its agent reported
+# -> the device's own clients, and the sockets of the hall's supervisors and admins (never
+# other devices): what its agent reported (paper out, pad offline, ok...).
+DEVICE_UPDATED = "device.updated"
 PRINT_OUTCOME = "print.outcome"  # -> the kiosk's own clients: how a print job went
 SESSION_ENDED = "session.ended"  # -> a client whose token stopped working, then disconnected
 # -> the sockets of the hall's supervisors and admins: a follow-up case opened or changed

@@ -1,4 +1,5 @@
-"""Tickets: issue (kiosk or staff), look one up, cancel one."""
+"""Tickets: issue (kiosk or staff), look one up, cancel one, move a waiting one to another
+service's queue (supervisors)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 
 from flask import request
 from flask_openapi3 import APIBlueprint, Tag
+from pydantic import Field
 from sqlalchemy.exc import IntegrityError
 
 from hallq.server.api.context import (
@@ -29,6 +31,7 @@ from hallq.server.api.schemas import (
     NumberQuery,
     ReprintIn,
     ReprintOut,
+    Strict,
     TicketOut,
     TicketPath,
     TicketQuery,
@@ -38,7 +41,8 @@ from hallq.server.i18n import current_language
 from hallq.server.queue import desk, lookups, printing
 from hallq.server.queue.errors import N_, Invalid, NotFound
 from hallq.server.queue.issue import Idempotency, IssueResult, issue_ticket
-from hallq.server.queue.moves import cancel, reinstate
+from hallq.server.queue.move_waiting import move_waiting
+from hallq.server.queue.moves import MAX_NOTE, cancel, reinstate
 from hallq.server.queue.reads import ticket_payload, ticket_status
 from hallq.server.state import hallq
 
@@ -210,6 +214,36 @@ def cancel_ticket(path: TicketPath, body: CancelIn) -> Any:
 def reinstate_ticket(path: TicketPath) -> Any:
     now = hallq().clock()
     result = change(lambda session: reinstate(session, hall(), caller().actor, path.ticket_id, now))
+    return _with_place(dict(ticket_payload(result.ticket)), result.ticket.id)
+
+
+class MoveIn(Strict):
+    service: str = Field(
+        min_length=1,
+        max_length=32,
+        pattern=r"^[a-z0-9-]+$",
+        description="the code of the service whose queue the ticket joins",
+    )
+    note: str | None = Field(default=None, max_length=MAX_NOTE, description="why, for the log")
+
+
+@bp.post(
+    "/tickets/<int:ticket_id>/move",
+    summary="Move a waiting ticket to another service's queue (supervisors)",
+    description="For a customer who took a ticket for the wrong service. The ticket keeps its "
+    "number and its queue time, so it takes its place in time in the new queue (it does not "
+    "start waiting again). Only a waiting ticket moves (409 `illegal_move`); a ticket at a "
+    "window is transferred from there (`POST /counters/{n}/transfer`).",
+    responses={200: TicketOut},
+)
+@requires("admin", "supervisor")
+def move_ticket(path: TicketPath, body: MoveIn) -> Any:
+    now = hallq().clock()
+    result = change(
+        lambda session: move_waiting(
+            session, hall(), caller().actor, path.ticket_id, body.service, now, body.note
+        )
+    )
     return _with_place(dict(ticket_payload(result.ticket)), result.ticket.id)
 
 

@@ -16,11 +16,16 @@ it was logged, and a fact is grouped by the event's service, window and clerk.
   A no-show brought back and served later counts here and in ``served``.
 - ``cancelled``: waiting tickets cancelled (``ticket.cancelled``).
 - ``transferred``: legs sent on from a window to another service or window
-  (``ticket.transferred``), under the service and window they left.
+  (``ticket.transferred``), under the service and window they left. A waiting ticket a
+  supervisor moved to another service's queue (``ticket.moved``) is not among them: no
+  window served it, and it keeps its leg and its queue time; its issue counts under the
+  service it was issued for, its call and what follows under the service it moved to.
 - ``wait_p50_s``, ``wait_p90_s``, ``wait_max_s``: one wait per call (``ticket.called``, by
   call-next or by number): the seconds from the moment the ticket last joined a queue — its
   issue, a transfer, a reinstatement after a no-show, or a requeue — to that call. A recall is
-  not a new call. Grouped by the call's service, window, clerk and time.
+  not a new call, and a move to another queue is not a new join (the ticket keeps its queue
+  time), so ``ticket.moved`` is not read at all. Grouped by the call's service, window, clerk
+  and time.
 - ``within_target``: the share of those calls whose wait was at most the target wait of the
   call's service (the hall file's, as loaded now: one yardstick for every period, and reading
   the target each call recorded would cost a third of the report); null without calls.

@@ -149,6 +149,16 @@ def _transferred(api: Api, ctx: dict[str, Any], response: Any) -> None:
     assert (ticket["status"], ticket["service"], ticket["leg"]) == ("waiting", "consultation", 2)
 
 
+def _moved(api: Api, ctx: dict[str, Any], response: Any) -> None:
+    ticket = api.ticket(ctx["ticket"])
+    assert (ticket["status"], ticket["service"], ticket["leg"]) == (
+        "waiting",
+        "certificate-pickup",
+        1,
+    )
+    assert api.service("consultation")["waiting"] == 0
+
+
 def _rated(api: Api, ctx: dict[str, Any], response: Any) -> None:
     assert response.get_json()["score"] == 4
     assert response.get_json()["counter"] == 1
@@ -270,6 +280,15 @@ ENDPOINTS = [
         201,
         body={"channel": "counter", "text": "Waited too long"},
         check=_complaint_recorded,
+    ),
+    Endpoint(
+        "move",
+        "POST",
+        "/tickets/{ticket}/move",
+        OVERSIGHT,
+        setup=_waiting,
+        body={"service": "certificate-pickup"},
+        check=_moved,
     ),
     Endpoint(
         "pause-service",

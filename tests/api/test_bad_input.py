@@ -13,6 +13,7 @@ from tests.api.conftest import Api, assert_error
 POSTS = [
     ("/tickets", "kiosk-1"),
     ("/tickets/1/cancel", "supervisor"),
+    ("/tickets/2/move", "supervisor"),
     ("/counters/1/open", "supervisor"),
     ("/counters/1/close", "supervisor"),
     ("/counters/1/pause", "supervisor"),
@@ -37,6 +38,12 @@ POSTS = [
 WITH_BODY = [
     ("/tickets", "kiosk-1", {"service": "consultation"}, ["service"]),
     ("/tickets/1/cancel", "supervisor", {"reason": "left"}, []),
+    (
+        "/tickets/2/move",
+        "supervisor",
+        {"service": "property-transfer", "note": "wrong"},
+        ["service"],
+    ),
     ("/counters/1/pause", "supervisor", {"reason": "break"}, ["reason"]),
     ("/counters/1/transfer", "supervisor", {"service": "consultation"}, []),
     ("/ratings", "counter-1", {"ticket": 1, "score": 5}, ["ticket", "score"]),

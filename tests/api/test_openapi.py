@@ -46,6 +46,7 @@ EXTRA = [
     ("get", "/api/v1/notice"),
     ("get", "/api/v1/counters/{n}/desk"),
     ("put", "/api/v1/tickets/{ticket_id}/documents"),
+    ("post", "/api/v1/tickets/{ticket_id}/move"),
     ("put", "/api/v1/notice"),
     ("get", "/api/v1/appointments"),
     ("post", "/api/v1/appointments/check-in"),

@@ -2,9 +2,10 @@
 renamed with new documents reaches an open kiosk and an open lobby board without a reload; a
 clerk sees nothing and a supervisor is told the section is for administrators (and the API
 refuses a clerk's admin, report and audit calls); a device added from the page shows its token
-once, then is revoked; a user who may open only window 2, added from the keyboard; a refusal
-shown next to its form, in words; accessibility (axe, WCAG 2.1 AA) of every sub-section and a
-dialog.
+once, follows its agent's reports live, then is revoked; a user who may open only window 2,
+added from the keyboard; a service retired from the page leaves the kiosks, and a retire
+refused says why; a refusal shown next to its form, in words; accessibility (axe, WCAG 2.1
+AA) of every sub-section and a dialog.
 
 One server for the module (the sample hall, open all day). Each test changes things of its
 own (its service, device, user), so they do not get in each other's way.
@@ -18,6 +19,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from tests.e2e.conftest import HallSocket
 from tests.support.browser import LiveHall, axe_violations, collect_errors, describe_violations
 from tests.support.browser import live_hall as serve_hall
 from tests.support.hall import PASSWORD
@@ -201,6 +203,15 @@ def test_a_device_token_shows_once_and_a_user_is_added_from_the_keyboard(context
     row = page.locator("#device-rows tr[data-device=kiosk-door]")
     expect(row.locator("td.token")).to_have_text("Working")
 
+    # What its agent reports shows at once, in words.
+    agent = HallSocket(live.url, token, agent=True).connect()
+    try:
+        assert agent.call("device.status", {"status": "paper_out"}) == {"ok": True}
+        expect(row.locator("td.status")).to_have_text("Out of paper", timeout=2000)
+    finally:
+        agent.close()
+    expect(row.locator("td.status")).to_have_text("Offline: agent disconnected", timeout=2000)
+
     # Revoked, after a confirmation: the token stops at once.
     row.get_by_role("button", name="Revoke").click()
     expect(page.locator("#confirm-dialog")).to_be_visible()
@@ -317,4 +328,59 @@ def test_every_subsection_is_accessible_and_refusals_are_said(context, live) -> 
     page.keyboard.press("Escape")
     expect(page.locator("#service-dialog")).to_be_hidden()
     # The browser logs the refused request itself; the page adds no error of its own.
+    assert [e for e in page.errors if "status of 400" not in e] == [], page.errors
+
+
+def test_a_service_retired_from_the_page_leaves_the_kiosks(context, live) -> None:
+    admin = live.login("admin")
+    live.ok(
+        "POST",
+        "/api/v1/admin/services",
+        admin,
+        json={
+            "code": "pop-up",
+            "prefix": "P",
+            "zone": "A",
+            "name": {"zh-Hant": "臨時櫃檯", "zh-Hans": "临时柜台", "en": "Pop-up desk"},
+            "target_wait": 15,
+            "hours": {"mon": ["09:00-17:00"]},
+        },
+    )
+
+    def catalog() -> list[str]:
+        return [s["code"] for s in live.ok("GET", "/api/v1/services", live.token())["services"]]
+
+    assert "pop-up" in catalog()
+    page = open_admin(context, live, "#services")
+    retire = page.locator("#service-rows tr[data-service=pop-up]").get_by_role(
+        "button", name="Retire Pop-up desk"
+    )
+    retire.focus()
+    page.keyboard.press("Enter")
+    dialog = page.locator("#confirm-dialog")
+    expect(dialog).to_be_visible()
+    expect(page.locator("#confirm-text")).to_contain_text("disappears from the kiosks")
+    expect(page.locator("#confirm-text")).to_contain_text("tickets stay in the records")
+    assert_accessible(page, "a retire's confirmation")
+    expect(page.locator("#confirm-yes")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(dialog).to_be_hidden()
+    expect(page.locator("#admin-done")).to_have_text("Pop-up desk is retired.")
+    expect(page.locator("#service-rows tr[data-service=pop-up]")).to_have_count(0)
+    expect(page.locator("#services-title")).to_be_focused()
+    assert "pop-up" not in catalog()
+
+    # Refused while windows still serve it: what to do, in words, and the checks' problems.
+    retire = page.locator("#service-rows tr[data-service=consultation]").locator("button.retire")
+    retire.click()
+    page.click("#confirm-yes")
+    error = page.locator("#confirm-error")
+    expect(error.locator(".advice")).to_contain_text("still serve it")
+    expect(error.locator(".advice")).to_contain_text("take it out of their work profiles")
+    expect(error).to_contain_text("nothing was changed")
+    expect(error.locator("li").first).to_contain_text('unknown service "consultation"')
+    expect(dialog).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(retire).to_be_focused()
+    assert "consultation" in catalog()
     assert [e for e in page.errors if "status of 400" not in e] == [], page.errors

@@ -1,9 +1,10 @@
 """The supervisor's dashboard (/office) in Chromium against a real ``hallq serve``: a clerk is
 refused and shown nothing; a call made through the API shows within a moment without a
 reload (the window's number, the queue's count), and a lost connection is shown; a service
-over its target wait is marked in words; actions from the keyboard alone (the board's notice,
-cancelling a ticket), a double click that acts once; accessibility (axe, WCAG 2.1 AA) of the
-sign-in, the dashboard and a dialog.
+over its target wait is marked in words, and a kiosk out of paper alerts at once; actions
+from the keyboard alone (the board's notice, cancelling a ticket, moving one to another
+queue), a double click that acts once; accessibility (axe, WCAG 2.1 AA) of the sign-in, the
+dashboard and a dialog.
 
 One server for the module (the sample hall, open all day). Each test keeps to services and
 windows of its own, so they do not get in each other's way.
@@ -19,6 +20,7 @@ from playwright.sync_api import expect
 from sqlalchemy import update
 
 from hallq.server.models import Ticket
+from tests.e2e.conftest import HallSocket
 from tests.support.browser import LiveHall, axe_violations, collect_errors, describe_violations
 from tests.support.browser import live_hall as serve_hall
 from tests.support.hall import PASSWORD
@@ -166,6 +168,18 @@ def test_a_service_over_its_target_is_marked(context, live) -> None:
     expect(alert).to_have_count(1)
     expect(alert).to_contain_text("Wait over target")
 
+    # A kiosk's printer out of paper: shown within 2 s, not at the next 30-second read.
+    kiosk = HallSocket(live.url, live.token("kiosk-2"), agent=True).connect()
+    try:
+        paper = page.locator("#alert-list li[data-kind=paper_out]")
+        assert kiosk.call("device.status", {"status": "paper_out"}) == {"ok": True}
+        expect(paper).to_contain_text("kiosk-2", timeout=2000)
+        expect(page.locator("#device-list")).to_contain_text("kiosk-2: Out of paper", timeout=2000)
+        assert kiosk.call("device.status", {"status": "ok"}) == {"ok": True}
+        expect(paper).to_have_count(0, timeout=2000)
+    finally:
+        kiosk.close()
+
     # Paused from its row, with a reason; then reopened.
     row.locator("button.pause-service").focus()
     page.keyboard.press("Enter")
@@ -219,6 +233,27 @@ def test_actions_from_the_keyboard_and_a_double_click_acts_once(context, live) -
     expect(page.locator("#action-done")).to_contain_text(ticket["number"])
     assert live.ok("GET", f"/api/v1/tickets/{ticket['id']}", live.token())["status"] == "cancelled"
     expect(service_row(page, "equity-transfer").locator("td.waiting")).to_have_text("0")
+
+    # Move a waiting ticket to another service's queue, from the keyboard: same number.
+    moving = live.issue("equity-transfer")
+    page.locator("#open-move-waiting").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#move-waiting-number")).to_be_focused()
+    page.keyboard.type(moving["number"])
+    page.keyboard.press("Tab")
+    expect(page.locator("#move-waiting-service")).to_be_focused()
+    page.locator("#move-waiting-service").select_option("property-transfer")
+    page.keyboard.press("Tab")
+    page.keyboard.type("wrong ticket")
+    page.keyboard.press("Enter")
+    expect(page.locator("#action-done")).to_contain_text(f"{moving['number']} moved to")
+    expect(page.locator("#move-waiting-dialog")).to_be_hidden()
+    expect(page.locator("#open-move-waiting")).to_be_focused()
+    moved = live.ok("GET", f"/api/v1/tickets/{moving['id']}", live.token())
+    assert (moved["number"], moved["service"]) == (moving["number"], "property-transfer")
+    expect(service_row(page, "equity-transfer").locator("td.waiting")).to_have_text("0")
+    expect(service_row(page, "property-transfer").locator("td.waiting")).to_have_text("1")
+    live.ok("POST", f"/api/v1/tickets/{moving['id']}/cancel", live.login("supervisor"), json={})
 
     # A green-channel ticket issued with a double click: one ticket.
     before = live.ok("GET", "/api/v1/services", live.token())["services"]

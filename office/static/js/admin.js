@@ -10,7 +10,9 @@
  *
  * A refusal is shown next to the form it came from, in words: the server's message and, for
  * a hall file the checks refuse (400) or a request of the wrong shape (422), each problem.
- * A device's token is shown once, in a dialog: closing it takes the token off the page.
+ * A device's token is shown once, in a dialog: closing it takes the token off the page. The
+ * devices' list follows what their agents report (device.updated, over the hall's socket).
+ * Zones, services and windows are retired (DELETE) after a confirmation saying what happens.
  * One change at a time: the buttons are disabled while a request is in flight. Dialogs are
  * <dialog>s: Escape closes them and the focus goes back to the button that opened them.
  * window.hallqAdmin exposes the page's state (never a token) to the tests.
@@ -98,6 +100,15 @@
     display: function () { return t("Board"); },
     counter: function () { return t("Window's device"); },
   };
+  var DEVICE_WORDS = { // what an agent reports (the dashboard says the same)
+    ok: function () { return t("Working"); },
+    offline: function () { return t("Offline"); },
+    paper_out: function () { return t("Out of paper"); },
+    paper_near_end: function () { return t("Paper running out"); },
+    pad_offline: function () { return t("Pad offline"); },
+    sign_offline: function () { return t("Sign offline"); },
+    unknown: function () { return t("State unknown"); },
+  };
   var STATE_WORDS = {
     closed: function () { return t("Closed"); },
     open: function () { return t("Open"); },
@@ -150,10 +161,12 @@
     return where ? where + ": " + p.message : p.message;
   }
 
-  /* The refusal in words where the form is: the server's message, then each problem. */
+  /* The refusal in words where the form is: what to do about it when the page knows (a
+     retire refused), the server's message, then each problem. */
   function showError(box, err) {
     box.textContent = "";
     if (!err) return;
+    if (err.advice) box.appendChild(el("p", "advice", err.advice));
     box.appendChild(el("p", null, office.message(err)));
     if (err.problems && err.problems.length) {
       var ul = el("ul", "problems");
@@ -265,6 +278,30 @@
       event.preventDefault();
       act(run, $("confirm-error"), "confirm-dialog");
     };
+  }
+
+  /* Retiring a zone, service or window: asked first; its tickets stay in the records. The
+     hall file's checks refuse it while something still names it (a window's work profile, a
+     device): ``advice()`` then says what, in words, before the checks' own problems. */
+  function confirmRetire(opener, title, text, path, sub, done, advice) {
+    confirmThen(opener, title, text, t("Retire it"), async function () {
+      try {
+        await office.send(path, {method: "DELETE"});
+      } catch (err) {
+        if (err.status === 400 && err.code === "hall_file_invalid") err.advice = advice();
+        throw err;
+      }
+      await readAll();
+      // Its row is gone: the focus goes back to the sub-section's title.
+      $("confirm-dialog").opener = $(sub + "-title");
+      return done;
+    });
+  }
+
+  function retireButton(label, key, onClick) {
+    var b = button(t("Retire"), label, onClick, true, key);
+    b.classList.add("retire");
+    return b;
   }
 
   function submitting(formId, handler) {
@@ -448,6 +485,13 @@
       actions.appendChild(button(t("Rename"), t("Rename zone %(zone)s", {zone: zone.code}), function (b) {
         openZone(zone, b);
       }, true, "zone " + zone.code + " rename"));
+      actions.appendChild(retireButton(t("Retire zone %(zone)s", {zone: zone.code}), "zone " + zone.code + " retire", function (b) {
+        confirmRetire(b, t("Retire zone %(zone)s", {zone: zone.code}),
+          t("The zone is taken out of the hall; its tickets stay in the records. Only an empty zone can be retired: its services, windows and devices go to another zone first."),
+          "/api/v1/admin/zones/" + encodeURIComponent(zone.code), "zones",
+          t("Zone %(zone)s is retired.", {zone: zone.code}),
+          function () { return zoneAdvice(zone.code); });
+      }));
       tr.appendChild(actions);
       body.appendChild(tr);
     });
@@ -468,6 +512,18 @@
   }
 
   $("add-zone").addEventListener("click", function (event) { openZone(null, event.currentTarget); });
+
+  function zoneAdvice(code) {
+    var still = page.services.filter(function (s) { return s.zone === code; }).map(nameOf)
+      .concat(page.windows.filter(function (w) { return w.zone === code; }).map(function (w) {
+        return t("Window %(window)s", {window: w.number});
+      }))
+      .concat(page.devices.filter(function (d) { return d.zone === code && !d.window; }).map(function (d) {
+        return d.name;
+      }));
+    if (!still.length) return null;
+    return t("Still in this zone: %(list)s. Move them to another zone, or retire them, first.", {list: still.join(", ")});
+  }
 
   submitting("zone-form", function (form) {
     var zone = editingZone;
@@ -506,6 +562,13 @@
       actions.appendChild(button(t("Edit"), t("Edit %(service)s", {service: nameOf(s)}), function (b) {
         openService(s, b);
       }, true, "service " + s.code + " edit"));
+      actions.appendChild(retireButton(t("Retire %(service)s", {service: nameOf(s)}), "service " + s.code + " retire", function (b) {
+        confirmRetire(b, t("Retire %(service)s", {service: nameOf(s)}),
+          t("It disappears from the kiosks at once and no more tickets are issued for it; its tickets stay in the records and the reports. It can be retired once no window's work profile names it."),
+          "/api/v1/admin/services/" + encodeURIComponent(s.code), "services",
+          t("%(service)s is retired.", {service: nameOf(s)}),
+          function () { return serviceAdvice(s.code); });
+      }));
       tr.appendChild(actions);
       body.appendChild(tr);
     });
@@ -537,6 +600,16 @@
   }
 
   $("add-service").addEventListener("click", function (event) { openService(null, event.currentTarget); });
+
+  function serviceAdvice(code) {
+    var naming = page.windows.filter(function (w) {
+      return (w.profile || []).some(function (tier) {
+        return tier.some(function (entry) { return (Array.isArray(entry) ? entry[0] : entry) === code; });
+      });
+    }).map(function (w) { return String(w.number); });
+    if (!naming.length) return null;
+    return t("Windows %(windows)s still serve it: take it out of their work profiles (Windows, Edit) first.", {windows: naming.join(", ")});
+  }
 
   function serviceBody(form) {
     var name = {};
@@ -623,6 +696,13 @@
       actions.appendChild(button(t("Edit"), t("Edit window %(window)s", {window: w.number}), function (b) {
         openWindow(w, b);
       }, true, "window " + w.number + " edit"));
+      actions.appendChild(retireButton(t("Retire window %(window)s", {window: w.number}), "window " + w.number + " retire", function (b) {
+        confirmRetire(b, t("Retire window %(window)s", {window: w.number}),
+          t("The window is taken out of the hall and no clerk can open it any more; its tickets stay in the records. A window that still has a device of its own cannot be retired."),
+          "/api/v1/admin/windows/" + w.number, "windows",
+          t("Window %(window)s is retired.", {window: w.number}),
+          function () { return windowAdvice(w.number); });
+      }));
       tr.appendChild(actions);
       body.appendChild(tr);
     });
@@ -645,6 +725,12 @@
   }
 
   $("add-window").addEventListener("click", function (event) { openWindow(null, event.currentTarget); });
+
+  function windowAdvice(number) {
+    var devices = page.devices.filter(function (d) { return d.window === number; }).map(function (d) { return d.name; });
+    if (!devices.length) return null;
+    return t("The device %(devices)s belongs to this window: give it another window in the hall file (Hall file) first.", {devices: devices.join(", ")});
+  }
 
   submitting("window-form", function (form) {
     var w = editingWindow;
@@ -672,7 +758,7 @@
   function deviceStatus(d) {
     var status = d.status || {};
     if (!status.status) return t("Not reported");
-    var said = status.status === "ok" ? t("Working") : status.status;
+    var said = words(DEVICE_WORDS, status.status);
     return status.detail ? said + ": " + status.detail : said;
   }
 
@@ -1001,9 +1087,70 @@
     }, $("upload-error"));
   });
 
+  // --- devices, live --------------------------------------------------------------------------
+
+  /* An administrator's socket hears what the devices' agents report (device.updated: paper
+     out, pad offline, ok again): the devices' list is read again, once for a burst. */
+  var DEVICES_MS = 250;
+  var devicesTimer = null;
+
+  function scheduleDevices() {
+    if (devicesTimer) return;
+    devicesTimer = setTimeout(function () {
+      devicesTimer = null;
+      readDevices();
+    }, DEVICES_MS);
+  }
+
+  async function readDevices() {
+    if (!page.admin) return;
+    try {
+      var got = await office.send("/api/v1/admin/devices");
+      if (!page.admin) return;
+      page.devices = got.devices;
+    } catch (err) {
+      return; // the next report, or the next change, reads them again
+    }
+    // Drawn again: the focus, when in the list, goes to the same button in its new row.
+    var focused = document.activeElement;
+    var inList = focused && $("device-rows").contains(focused);
+    renderDevices();
+    updateButtons();
+    if (inList) {
+      var back = present(focused);
+      if (back) back.focus();
+    }
+  }
+
+  var live = null; // the socket that hears the devices' reports (not in page: it holds the token)
+
+  function connect(token) {
+    var client = new HallQClient({token: token});
+    var joined = false;
+    live = client;
+    client
+      .on("state", function () {
+        // After a reconnect: what was reported meanwhile (the first join: read with the rest).
+        if (client === live && joined) scheduleDevices();
+        joined = true;
+      })
+      .on("device.updated", function () { if (client === live) scheduleDevices(); })
+      .on("ended", function () { if (client === live) office.forget(office.ended()); });
+    client.connect();
+  }
+
+  function disconnect() {
+    var client = live;
+    if (!client) return;
+    live = null;
+    client.ended = true; // closed on purpose: no "ended" from it
+    client.close();
+  }
+
   // --- signed in and out ----------------------------------------------------------------------
 
   function clear() {
+    disconnect();
     page.admin = false;
     page.hall = null;
     page.zones = [];
@@ -1034,5 +1181,6 @@
     $("admin-body").hidden = false;
     showSub(subFromAddress(), false);
     reread();
+    connect(who.token);
   });
 })();

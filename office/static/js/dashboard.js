@@ -373,19 +373,7 @@
     "paused": function () { return t("Paused"); },
   };
 
-  var REASONS = {
-    "break": function () { return t("Break"); },
-    "meeting": function () { return t("Meeting"); },
-    "system_failure": function () { return t("System failure"); },
-    "other": function () { return t("Other"); },
-  };
-
-  function reasonText(reason) {
-    if (!reason) return "";
-    if (REASONS[reason]) return REASONS[reason]();
-    if (reason.indexOf("other: ") === 0) return reason.slice(7);
-    return reason;
-  }
+  var reasonText = HallQPauseReason; // pause-reasons.js
 
   function dashCounter(number) {
     return page.dash && page.dash.counters.find(function (c) { return c.number === number; });
@@ -690,6 +678,11 @@
   $("open-cancel").addEventListener("click", function (event) {
     openDialog("cancel-dialog", event.currentTarget);
   });
+  $("open-move-waiting").addEventListener("click", function (event) {
+    openDialog("move-waiting-dialog", event.currentTarget, function () {
+      fillServices($("move-waiting-service"));
+    });
+  });
   $("open-reinstate").addEventListener("click", function (event) {
     openDialog("reinstate-dialog", event.currentTarget);
   });
@@ -782,6 +775,21 @@
       });
       return t("%(number)s is cancelled.", {number: number});
     }, $("cancel-error"), "cancel-dialog");
+  });
+
+  /* A waiting ticket to another service's queue: it keeps its number and its queue time (the
+     server refuses one at a window, or one already in that queue, and says why). */
+  submitting("move-waiting-form", function (form) {
+    var number = numberIn(form, $("move-waiting-error"));
+    if (!number) return;
+    var body = {service: form.service.value};
+    var note = form.note.value.trim();
+    if (note) body.note = note;
+    act(async function () {
+      var ticket = await ticketByNumber(number);
+      await api("/api/v1/tickets/" + ticket.id + "/move", {method: "POST", body: body});
+      return t("%(number)s moved to %(service)s", {number: number, service: serviceName(body.service)});
+    }, $("move-waiting-error"), "move-waiting-dialog");
   });
 
   submitting("reinstate-form", function (form) {
@@ -931,9 +939,10 @@
     ALERTING.forEach(function (name) {
       client.on(name, function () { if (client === page.client) scheduleAlerts(); });
     });
+    // A device's agent reported (paper out, pad offline, ok again): its line in its window's row
+    // and in the devices' list, at once rather than at the next 30-second read.
+    client.on("device.updated", function () { if (client === page.client) scheduleDashboard(); });
     client.connect();
-    // Follow-ups are not in the client's own list of messages: heard here directly.
-    client.socket.on("follow_up.updated", function () { if (client === page.client) scheduleAlerts(); });
   }
 
   // --- start -------------------------------------------------------------------------------------------
