@@ -74,6 +74,15 @@ def _name(label: dict[str, str], lang: str) -> str:
     return label.get(lang) or next(iter(label.values()), "")
 
 
+# A spreadsheet runs a cell that begins with one of these as a formula: a user name or a
+# service name typed as "=HYPERLINK(…)" must stay text (OWASP's advice: a leading quote).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _text(value: str) -> str:
+    return "'" + value if value.startswith(_FORMULA_START) else value
+
+
 def report_csv(made: Report, lang: str) -> bytes:
     """The report's rows and total as CSV bytes, in ``lang``."""
     by = made.query.by
@@ -82,7 +91,7 @@ def report_csv(made: Report, lang: str) -> bytes:
     writer.writerow(header(by, lang))
     for row in made.rows:
         key = row.key if row.key is not None else catalogs.gettext(lang, NO_WINDOW)
-        writer.writerow([key, _name(row.label, lang), *_cells(row.figures)])
+        writer.writerow([_text(key), _text(_name(row.label, lang)), *_cells(row.figures)])
     writer.writerow([catalogs.gettext(lang, TOTAL), "", *_cells(made.total)])
     return (BOM + buffer.getvalue()).encode("utf-8")
 

@@ -534,3 +534,21 @@ def test_the_report_on_postgresql(pg_played: Played) -> None:
         pg_played.api, **{"from": FIRST.isoformat(), "to": FIRST.isoformat(), "format": "csv"}
     )
     assert response.get_data().startswith(b"\xef\xbb\xbf")
+
+
+def test_a_name_that_looks_like_a_formula_stays_text_in_the_csv(api: Api) -> None:
+    """Excel runs a cell beginning with = + - @ as a formula: a hostile service name must not."""
+    hostile = '=HYPERLINK("http://evil.example","click")'
+    names = {"zh-Hant": "諮詢", "zh-Hans": "咨询", "en": hostile}
+    renamed = api.request("PATCH", "/admin/services/consultation", "admin", json={"name": names})
+    assert renamed.status_code == 200, renamed.get_data(as_text=True)
+    api.issue("consultation")
+    day = api.ok(api.get("/dashboard", "supervisor"))["business_day"]
+    response = api.get(
+        REPORT,
+        "supervisor",
+        query_string={"from": day, "to": day, "by": "service", "format": "csv", "lang": "en"},
+    )
+    table = list(csv.reader(io.StringIO(response.get_data().decode("utf-8-sig"), newline="")))
+    (row,) = [r for r in table if r[0] == "consultation"]
+    assert row[1] == "'" + hostile
