@@ -58,9 +58,24 @@ class HallQ:
         self.print_jobs = PrintJobs(self.db, self.estimator, self.status_url)
 
     def publish(self, hall: HallContext, events: list[DomainEvent]) -> None:
-        """The command path's publisher: the realtime hub's, once it is set up."""
+        """The command path's publisher: the realtime hub's, once it is set up.
+
+        A change of the hall's configuration (``HallChanged``) is told with the hall as it is
+        now: the context the change ran with is the one from before it."""
+        if any(isinstance(event, HallChanged) for event in events):
+            hall = self.reload_hall(hall.id)
+        self._send(hall, events)
+
+    def _send(self, hall: HallContext, events: list[DomainEvent]) -> None:
         if self.publisher is not None:
             self.publisher.publish(hall, events)
+
+    def reload_hall(self, hall_id: int) -> HallContext:
+        """Forget the hall's context this process keeps (its services' settings, its
+        estimates) and read it again: its configuration changed here."""
+        self.halls.pop(hall_id, None)
+        self.estimator.invalidate(hall_id)
+        return self.hall(None, hall_id)
 
     def status_url(self, hall: HallContext, token: str) -> str:
         """The customer's page of a ticket (its QR code): from HALLQ_PUBLIC_URL or the hall
@@ -119,7 +134,7 @@ class HallQ:
         if cached is not None:
             # `hallq init` reloaded the hall file while we ran: tell the screens.
             self.estimator.invalidate(hall_id)
-            self.publish(hall, [HallChanged(hall_id)])
+            self._send(hall, [HallChanged(hall_id)])
         return hall
 
 

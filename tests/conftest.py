@@ -7,8 +7,7 @@
 - ``server_factory``: start ``ServerProcess``es (ready to answer), all stopped after the test.
 - ``browser`` (one Chromium per session) and ``page`` (a fresh browser context per test).
 
-Tests needing PostgreSQL or Redis are skipped when it does not answer, or fail when
-``HALLQ_REQUIRE_SERVICES=1`` or ``CI`` is set (``scripts/test`` sets the first).
+Tests needing PostgreSQL or Redis fail when it does not answer, saying where they looked.
 """
 
 import secrets
@@ -24,7 +23,7 @@ from tests.support.server import ServerProcess
 @pytest.fixture
 def pg_url() -> Iterator[str]:
     """A new empty PostgreSQL database for this test (``postgresql+psycopg://…``)."""
-    services.require_or_skip("postgres")
+    services.require("postgres")
     with services.fresh_postgres_database() as url:
         yield url
 
@@ -32,7 +31,7 @@ def pg_url() -> Iterator[str]:
 @pytest.fixture(scope="module")
 def pg_url_module() -> Iterator[str]:
     """A new empty PostgreSQL database shared by the tests of one module."""
-    services.require_or_skip("postgres")
+    services.require("postgres")
     with services.fresh_postgres_database() as url:
         yield url
 
@@ -40,7 +39,7 @@ def pg_url_module() -> Iterator[str]:
 @pytest.fixture
 def redis_url() -> str:
     """URL of the test Redis database (``HALLQ_TEST_REDIS_URL``). Keep to ``redis_prefix``."""
-    services.require_or_skip("redis")
+    services.require("redis")
     return services.redis_url()
 
 

@@ -18,12 +18,10 @@ from flask_openapi3 import APIBlueprint, Tag
 from sqlalchemy.orm import Session
 
 from hallq.server.admin.hall_edits import HallEdited, HallFileRejected
-from hallq.server.api.context import caller, hall
+from hallq.server.api.context import change, hall
 from hallq.server.api.errors import error_response
 from hallq.server.api.schemas import ERRORS
-from hallq.server.commands import events_of
 from hallq.server.i18n import current_language
-from hallq.server.queue.hall import HallContext
 from hallq.server.refusals import explain
 from hallq.server.state import hallq
 
@@ -54,25 +52,12 @@ def _rejected(exc: HallFileRejected) -> Response:
     )
 
 
-def fresh_hall(hall_id: int) -> HallContext:
-    """The hall's context read again: this process forgets the one it kept (its services'
-    settings, estimates) so that the next request and the screens see the change."""
-    state = hallq()
-    state.halls.pop(hall_id, None)
-    state.estimator.invalidate(hall_id)
-    fresh = state.hall(None, hall_id)
-    g.hall = fresh
-    return fresh
-
-
 def hall_change(work: Callable[[Session, dt.datetime], R]) -> R:
-    """Run a change of the hall's configuration on the command path, then tell the screens
-    with the hall as it is now (the caller's context is the one from before the change)."""
-    state = hallq()
-    now = state.clock()
-    hall_id = hall().id
-    result = state.commands.run(None, caller().actor, now, lambda session: work(session, now))
-    state.publish(fresh_hall(hall_id), events_of(result))
+    """Run a change of the hall's configuration on the command path (which tells the screens
+    with the hall as it is now); the rest of the request sees the new hall too."""
+    now = hallq().clock()
+    result = change(lambda session: work(session, now))
+    g.hall = hallq().hall(None, hall().id)
     return result
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask_openapi3 import Tag
 
-from hallq.server.api.admin import bp, fresh_hall
+from hallq.server.api.admin import bp
 from hallq.server.api.admin_schemas import CodePath, ServicePauseIn, ServicePauseOut
 from hallq.server.api.context import caller, change, hall, requires
 from hallq.server.queue.service_pause import PauseState, pause_service, reopen_service
@@ -41,7 +41,7 @@ def service_pause(path: CodePath, body: ServicePauseIn) -> Any:
     done = change(
         lambda session: pause_service(session, hall(), caller().actor, path.code, body.reason, now)
     )
-    fresh_hall(hall().id)  # this process's services as the kiosks must now see them
+    hallq().reload_hall(hall().id)  # this process's services as the kiosks must now see them
     return _out(done)
 
 
@@ -55,5 +55,5 @@ def service_pause(path: CodePath, body: ServicePauseIn) -> Any:
 def service_reopen(path: CodePath) -> Any:
     now = hallq().clock()
     done = change(lambda session: reopen_service(session, hall(), caller().actor, path.code, now))
-    fresh_hall(hall().id)
+    hallq().reload_hall(hall().id)
     return _out(done)

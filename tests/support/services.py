@@ -6,8 +6,9 @@ Environment:
   user allowed to create databases (default: the ``postgres`` database on 127.0.0.1:5432).
 - ``HALLQ_TEST_REDIS_URL``: a Redis URL including the database index (default: db 0 on
   127.0.0.1:6379). Tests keep to their own key prefix and never flush it.
-- ``HALLQ_REQUIRE_SERVICES=1`` (set by ``scripts/test``) or ``CI``: a test that needs a service
-  that does not answer fails instead of being skipped.
+
+A test that needs a service that does not answer fails, saying where it looked: it is never
+skipped, since a skipped test proves nothing.
 """
 
 import functools
@@ -36,13 +37,6 @@ def postgres_admin_url() -> str:
 def redis_url() -> str:
     """URL of the Redis database (server and db index) the tests may use."""
     return os.environ.get("HALLQ_TEST_REDIS_URL") or DEFAULT_REDIS_URL
-
-
-def services_required() -> bool:
-    """True when a missing service must fail the tests that need it rather than skip them."""
-    if os.environ.get("HALLQ_REQUIRE_SERVICES") == "1":
-        return True
-    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
 
 
 def _hide_password(url: str) -> str:
@@ -124,18 +118,11 @@ def service_problem(kind: str) -> str | None:
     return f"{kind} is not reachable at {shown} (set {_ENV_OF[kind]}): {problem}"
 
 
-def require_or_skip(kind: str) -> None:
-    """Skip the calling test when the service does not answer, or fail it when it must be there.
-
-    ``kind`` is ``"postgres"`` or ``"redis"``. It fails rather than skips when
-    ``HALLQ_REQUIRE_SERVICES=1`` (``scripts/test`` sets it) or the ``CI`` variable is set.
-    """
+def require(kind: str) -> None:
+    """Fail the calling test when the service (``"postgres"`` or ``"redis"``) does not answer."""
     problem = service_problem(kind)
-    if problem is None:
-        return
-    if services_required():
-        pytest.fail(f"{problem}. This test needs it (HALLQ_REQUIRE_SERVICES/CI is set).")
-    pytest.skip(problem)
+    if problem is not None:
+        pytest.fail(f"{problem}. This test needs it.")
 
 
 @contextmanager

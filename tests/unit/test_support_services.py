@@ -1,4 +1,4 @@
-"""The PostgreSQL and Redis helpers: throw-away databases, key prefixes, skip-or-fail."""
+"""The PostgreSQL and Redis helpers: throw-away databases, key prefixes, failing when absent."""
 
 import time
 
@@ -17,8 +17,6 @@ def nothing_listens(monkeypatch):
         "HALLQ_TEST_PG_URL", f"postgresql+psycopg://nobody:secret@127.0.0.1:{port}/x"
     )
     monkeypatch.setenv("HALLQ_TEST_REDIS_URL", f"redis://127.0.0.1:{port}/0")
-    monkeypatch.delenv("HALLQ_REQUIRE_SERVICES", raising=False)
-    monkeypatch.delenv("CI", raising=False)
     services._postgres_problem.cache_clear()
     services._redis_problem.cache_clear()
     yield
@@ -27,34 +25,23 @@ def nothing_listens(monkeypatch):
 
 
 @pytest.mark.parametrize("kind", ["postgres", "redis"])
-def test_unreachable_service_skips_by_default(nothing_listens, kind):
+def test_an_unreachable_service_fails_the_test_quickly_and_says_where(nothing_listens, kind):
     started = time.monotonic()
-    with pytest.raises(pytest.skip.Exception) as skipped:
-        services.require_or_skip(kind)
-    assert time.monotonic() - started < 3
-    assert f"{kind} is not reachable" in str(skipped.value)
-    assert "secret" not in str(skipped.value)
-
-
-@pytest.mark.parametrize(("variable", "value"), [("HALLQ_REQUIRE_SERVICES", "1"), ("CI", "true")])
-@pytest.mark.parametrize("kind", ["postgres", "redis"])
-def test_unreachable_service_fails_when_required(
-    nothing_listens, monkeypatch, kind, variable, value
-):
-    monkeypatch.setenv(variable, value)
     with pytest.raises(pytest.fail.Exception) as failed:
-        services.require_or_skip(kind)
+        services.require(kind)
+    assert time.monotonic() - started < 3
     assert f"{kind} is not reachable" in str(failed.value)
+    assert "secret" not in str(failed.value)
 
 
 def test_unknown_service_is_an_error():
     with pytest.raises(ValueError):
-        services.require_or_skip("mysql")
+        services.require("mysql")
 
 
 @pytest.mark.postgres
 def test_fresh_database_is_empty_usable_and_dropped_afterwards():
-    services.require_or_skip("postgres")
+    services.require("postgres")
     with services.fresh_postgres_database() as url:
         name = sa.make_url(url).database
         assert name.startswith("hallq_test_")

@@ -21,6 +21,9 @@
   "use strict";
 
   var t = HallQI18n.t;
+  var since = HallQClient.instant;
+  var duration = HallQClient.duration;
+  var reasonText = HallQPauseReason; // pause-reasons.js
   var TOKEN_KEY = "hallq.token";
   var NAME_KEY = "hallq.name";
   var WINDOW_KEY = "hallq.counter.window";
@@ -375,8 +378,6 @@
     document.body.classList.toggle("is-paused", counter.state === "paused");
   }
 
-  var reasonText = HallQPauseReason; // pause-reasons.js
-
   function renderCurrent() {
     var current = page.desk.current;
     $("current-empty").hidden = Boolean(current);
@@ -424,20 +425,6 @@
   function documentsOf(ticket) {
     var docs = ticket.documents || {};
     return docs[lang] || docs[ticket.language] || docs[hall.languages[0]] || [];
-  }
-
-  function since(iso) {
-    if (!iso) return null;
-    return Date.parse(/[zZ]|[+-]\d\d:?\d\d$/.test(iso) ? iso : iso + "Z");
-  }
-
-  function duration(ms) {
-    var s = Math.max(0, Math.floor(ms / 1000));
-    var h = Math.floor(s / 3600);
-    var m = Math.floor((s % 3600) / 60);
-    var sec = s % 60;
-    var mm = (h && m < 10 ? "0" : "") + m;
-    return (h ? h + ":" : "") + mm + ":" + (sec < 10 ? "0" : "") + sec;
   }
 
   function renderTimer() {

@@ -27,6 +27,8 @@
 (function () {
   "use strict";
 
+  var instant = HallQClient.instant; // the wire's times in milliseconds
+
   var TOKEN_KEY = "hallq.display.token";
   var TICK_MS = 1000; // the one interval: clock, languages, end of a flash, a new day
   var FLASH_MS = 10000; // about as long as a call takes to be announced in three languages
@@ -328,11 +330,6 @@
     remember(call);
     startFlash();
     // "change" comes next and renders it.
-  }
-
-  function instant(iso) {
-    // The wire's times carry their offset; one that does not is UTC.
-    return Date.parse(/[zZ]|[+-]\d\d:?\d\d$/.test(iso) ? iso : iso + "Z");
   }
 
   /* The snapshot is the truth: its calls, newest first. It holds the hall's last few only, so a

@@ -21,6 +21,9 @@
 
   var office = HallQOffice;
   var t = HallQI18n.t;
+  var parse = HallQClient.instant;
+  var duration = HallQClient.duration;
+  var reasonText = HallQPauseReason; // pause-reasons.js
   var REFRESH_MS = 250; // deltas come in bursts: one read for a burst
   var ALERTS_MS = 1000;
   var POLL_MS = 30000;
@@ -71,22 +74,8 @@
 
   // --- time ------------------------------------------------------------------------------------
 
-  function parse(iso) {
-    if (!iso) return null;
-    return Date.parse(/[zZ]|[+-]\d\d:?\d\d$/.test(iso) ? iso : iso + "Z");
-  }
-
   function serverNow() {
     return Date.now() + page.offset;
-  }
-
-  function duration(ms) {
-    var s = Math.max(0, Math.floor(ms / 1000));
-    var h = Math.floor(s / 3600);
-    var m = Math.floor((s % 3600) / 60);
-    var sec = s % 60;
-    var mm = (h && m < 10 ? "0" : "") + m;
-    return (h ? h + ":" : "") + mm + ":" + (sec < 10 ? "0" : "") + sec;
   }
 
   function minutes(seconds) {
@@ -372,8 +361,6 @@
     "serving": function () { return t("Serving"); },
     "paused": function () { return t("Paused"); },
   };
-
-  var reasonText = HallQPauseReason; // pause-reasons.js
 
   function dashCounter(number) {
     return page.dash && page.dash.counters.find(function (c) { return c.number === number; });

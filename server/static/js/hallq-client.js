@@ -173,5 +173,22 @@
     return error;
   };
 
+  /* A time of the wire (ISO 8601 with its offset; one without it is UTC) in milliseconds;
+     null for none. */
+  HallQClient.instant = function (iso) {
+    if (!iso) return null;
+    return Date.parse(/[zZ]|[+-]\d\d:?\d\d$/.test(iso) ? iso : iso + "Z");
+  };
+
+  /* A running time as the staff's screens show it: 4:07, 1:02:09. */
+  HallQClient.duration = function (ms) {
+    var s = Math.max(0, Math.floor(ms / 1000));
+    var h = Math.floor(s / 3600);
+    var m = Math.floor((s % 3600) / 60);
+    var sec = s % 60;
+    var mm = (h && m < 10 ? "0" : "") + m;
+    return (h ? h + ":" : "") + mm + ":" + (sec < 10 ? "0" : "") + sec;
+  };
+
   global.HallQClient = HallQClient;
 })(window);
