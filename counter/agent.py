@@ -53,7 +53,7 @@ from hallq.drivers.serial import (
     pad_protocol_class,
 )
 from hallq.server import wire
-from hallq.server.agent_socket import agent_client, connect_until_stopped
+from hallq.server.agent_socket import agent_client, connect_until_stopped, hang_up
 
 log = logging.getLogger(__name__)
 
@@ -515,14 +515,15 @@ class CounterAgent:
 
     def stop(self) -> None:
         self._stopped.set()
-        for thread in self._threads:
-            thread.join(10)
-        if self.client.connected:
-            self.client.disconnect()
         for device in self.devices.values():
             if device.link is not None:
                 device.link.stop()
+        for thread in self._threads:
+            thread.join(10)
+        # The last words (what was dropped on the lines) before the goodbye to the server,
+        # which a slow server can hold up.
         log.info("counter agent stopped: %s", self.stats())
+        hang_up(self.client)
 
 
 class Refused(Exception):

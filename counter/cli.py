@@ -7,7 +7,7 @@ import logging
 
 import click
 
-from hallq.kiosk.cli import _stop_on_signals
+from hallq.server.stop_signals import stop_on_signals
 
 ADDRESS_HELP = "a device path or pyserial URL: /dev/ttyUSB0, rfc2217://host:port, a pty"
 
@@ -74,7 +74,7 @@ def counter_agent(
         agent = CounterAgent(server, token, pad, sign=sign, keys=keys, options=options)
     except (plugins.UnknownPlugin, plugins.BrokenPlugin, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
-    stop = _stop_on_signals()
+    stop = stop_on_signals()
     agent.start()
     devices = ", ".join(f"{d.role} {d.url}" for d in agent.devices.values())
     click.echo(f"Counter agent: {devices} for {server}", err=True)

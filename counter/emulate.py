@@ -24,7 +24,6 @@ Registered as the ``pad`` entry point of ``hallq.emulators`` (pyproject.toml).
 from __future__ import annotations
 
 import os
-import signal
 import sys
 import threading
 from collections.abc import Callable
@@ -36,6 +35,7 @@ import click
 
 from hallq.drivers.serial.emulator import PAUSED_DISPLAY
 from hallq.drivers.serial.sign_v1 import PAUSED
+from hallq.server.stop_signals import stop_on_signals
 
 KEYS = {"n": "NEXT", "r": "RECALL", "p": "PAUSE", "u": "RESUME"}
 _REQUEST_WAIT = 60.0  # seconds, for a bare "wait request"
@@ -94,18 +94,6 @@ def read_script(path: Path, *, sign: bool) -> list[Step]:
         if step is not None:
             steps.append(step)
     return steps
-
-
-def _stop_on_signals() -> threading.Event:
-    """Ctrl-C, SIGTERM and a closed terminal all end the command cleanly."""
-    stop = threading.Event()
-
-    def _handler(_signum: int, _frame: Any) -> None:
-        stop.set()
-
-    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        signal.signal(sig, _handler)
-    return stop
 
 
 class _Console:
@@ -278,7 +266,7 @@ def emulate_pad(
     )
     console = _Console(device, sign)
     device.on_change = console.changed
-    stop = _stop_on_signals()
+    stop = stop_on_signals()
     try:
         device.start()
     except OSError as exc:

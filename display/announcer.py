@@ -43,7 +43,7 @@ from hallq.drivers.audio import AudioError, Player, wav
 from hallq.drivers.audio.chime import chime_path
 from hallq.drivers.speech import SpeechCache, SpeechEngine, SpeechError
 from hallq.server import wire
-from hallq.server.agent_socket import agent_client, connect_until_stopped
+from hallq.server.agent_socket import agent_client, connect_until_stopped, hang_up
 
 log = logging.getLogger(__name__)
 
@@ -397,8 +397,7 @@ class Announcer:
         self.player.stop()  # the announcement playing ends now, not in ten seconds
         for thread in self._threads:
             thread.join(15)
-        if self.client.connected:
-            self.client.disconnect()
+        hang_up(self.client)
         self.player.close()
 
 

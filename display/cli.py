@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import logging
 import os
-import signal
-import threading
 from pathlib import Path
-from typing import Any
 
 import click
+
+from hallq.server.stop_signals import stop_on_signals
 
 DEFAULT_DATA_DIR = "./var"
 
@@ -114,13 +113,7 @@ def announcer(
     except AudioError as exc:
         raise click.ClickException(str(exc)) from None
     settings = Settings(zone=zone, repeat=repeat, volume=volume, quiet_hours=quiet, max_age=max_age)
-    stop = threading.Event()
-
-    def _handler(_signum: int, _frame: Any) -> None:
-        stop.set()
-
-    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        signal.signal(sig, _handler)
+    stop = stop_on_signals()
     voice = Announcer(server, token, engine, player, cache, settings).start()
     click.echo(
         f"Announcer: {engine.describe()} on {player.describe()} for {server}"

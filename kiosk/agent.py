@@ -34,7 +34,7 @@ from hallq.drivers.printer.encode import encode
 from hallq.kiosk.spool import Spool, SpooledJob
 from hallq.kiosk.ticket_layout import layout_ticket
 from hallq.server import wire
-from hallq.server.agent_socket import agent_client, connect_until_stopped
+from hallq.server.agent_socket import agent_client, connect_until_stopped, hang_up
 
 log = logging.getLogger(__name__)
 
@@ -311,6 +311,5 @@ class KioskAgent:
         self._poke()
         for thread in self._threads:
             thread.join(10)
-        if self.client.connected:
-            self.client.disconnect()
+        hang_up(self.client)
         self.printer.close()

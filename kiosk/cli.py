@@ -7,26 +7,15 @@ import hashlib
 import http.server
 import logging
 import os
-import signal
 import threading
 from pathlib import Path
 from typing import Any
 
 import click
 
+from hallq.server.stop_signals import stop_on_signals
+
 DEFAULT_DATA_DIR = "./var"
-
-
-def _stop_on_signals() -> threading.Event:
-    """Ctrl-C, SIGTERM and a closed terminal all end the command cleanly."""
-    stop = threading.Event()
-
-    def _handler(_signum: int, _frame: Any) -> None:
-        stop.set()
-
-    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        signal.signal(sig, _handler)
-    return stop
 
 
 @click.command("kiosk-agent")
@@ -104,7 +93,7 @@ def kiosk_agent(
         max_age=max_age,
         poll_seconds=poll,
     )
-    stop = _stop_on_signals()
+    stop = stop_on_signals()
     agent = KioskAgent(server, token, connection, Spool(spool), options).start()
     click.echo(f"Kiosk agent: {connection.describe()} for {server} (spool {spool})", err=True)
     stop.wait()
@@ -142,7 +131,7 @@ def emulate_printer(host: str, port: int, out: Path | None, control_port: int | 
             "(or ok, near_end, offline)",
             err=True,
         )
-    stop = _stop_on_signals()
+    stop = stop_on_signals()
     stop.wait()
     if control is not None:
         control.shutdown()

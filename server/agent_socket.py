@@ -6,6 +6,7 @@ by itself.
     client = agent_client()
     ...                                          # client.on(...) handlers
     connect_until_stopped(client, url, token, stopped)    # on a thread of its own
+    hang_up(client)                                       # when the agent stops
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ log = logging.getLogger(__name__)
 
 FIRST_RETRY = 1.0  # seconds before the second try; doubled up to LONGEST_RETRY
 LONGEST_RETRY = 10.0
+HANG_UP_WITHIN = 3.0  # seconds an ending agent waits for the server to take its goodbye
 
 
 def agent_client() -> socketio.Client:
@@ -55,3 +57,16 @@ def connect_until_stopped(
             stopped.wait(delay)
             delay = min(delay * 2, LONGEST_RETRY)
     return False
+
+
+def hang_up(client: socketio.Client, within: float = HANG_UP_WITHIN) -> None:
+    """Disconnect, waiting at most ``within`` seconds. A disconnect waits for the socket's
+    reader to end, which a busy or gone server can hold up for long; an agent that is ending
+    must not be held with it (a service manager would kill it, and its last log lines)."""
+    if not client.connected:
+        return
+    thread = threading.Thread(target=client.disconnect, name="agent-hang-up", daemon=True)
+    thread.start()
+    thread.join(within)
+    if thread.is_alive():
+        log.warning("the server did not take the goodbye within %.0f s; leaving anyway", within)
