@@ -12,7 +12,7 @@ from flask import Flask, Request
 from flask_openapi3 import Info, OpenAPI, Server
 
 from hallq.server import db as dbmod
-from hallq.server import i18n, masking, pages, plugins, realtime, wire
+from hallq.server import i18n, masking, pages, plugins, realtime, static_versions, wire
 from hallq.server.api import register_api
 from hallq.server.auth_cache import CallerCache
 from hallq.server.offload import Offload
@@ -103,6 +103,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     # Phone numbers and customers' names never reach a log file whole.
     masking.install_log_masking()
+    static_versions.init_static_versions(app)
     i18n.init_i18n(app)
     register_api(app)
     pages.init_pages(app)
