@@ -23,7 +23,7 @@ from hallq.server.models import Counter
 from hallq.server.print_jobs import PrintJobs
 from hallq.server.queue import device_commands
 from hallq.server.queue.eta import Estimator
-from hallq.server.queue.events import Actor, DomainEvent, HallChanged
+from hallq.server.queue.events import Actor, DomainEvent, HallChanged, SettingsChanged
 from hallq.server.queue.hall import HallContext, load_hall
 
 
@@ -60,17 +60,17 @@ class HallQ:
     def publish(self, hall: HallContext, events: list[DomainEvent]) -> None:
         """The command path's publisher: the realtime hub's, once it is set up.
 
-        A change of the hall's configuration (``HallChanged``) is told with the hall as it is
-        now: the context the change ran with is the one from before it."""
-        if any(isinstance(event, HallChanged) for event in events):
-            hall = self.reload_hall(hall.id)
+        A change of the hall's configuration (``HallChanged``, ``SettingsChanged``) is told with
+        the hall as it is now: the context the change ran with is the one from before it."""
+        if any(isinstance(event, HallChanged | SettingsChanged) for event in events):
+            hall = self._reload_hall(hall.id)
         self._send(hall, events)
 
     def _send(self, hall: HallContext, events: list[DomainEvent]) -> None:
         if self.publisher is not None:
             self.publisher.publish(hall, events)
 
-    def reload_hall(self, hall_id: int) -> HallContext:
+    def _reload_hall(self, hall_id: int) -> HallContext:
         """Forget the hall's context this process keeps (its services' settings, its
         estimates) and read it again: its configuration changed here."""
         self.halls.pop(hall_id, None)

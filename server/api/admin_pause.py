@@ -41,7 +41,6 @@ def service_pause(path: CodePath, body: ServicePauseIn) -> Any:
     done = change(
         lambda session: pause_service(session, hall(), caller().actor, path.code, body.reason, now)
     )
-    hallq().reload_hall(hall().id)  # this process's services as the kiosks must now see them
     return _out(done)
 
 
@@ -55,5 +54,4 @@ def service_pause(path: CodePath, body: ServicePauseIn) -> Any:
 def service_reopen(path: CodePath) -> Any:
     now = hallq().clock()
     done = change(lambda session: reopen_service(session, hall(), caller().actor, path.code, now))
-    hallq().reload_hall(hall().id)
     return _out(done)

@@ -183,6 +183,15 @@ class HallChanged:
 
 
 @dataclass(frozen=True)
+class SettingsChanged:
+    """A setting the hall's context holds changed in the database (a service paused or
+    reopened): the process that made the change reads the context again (others do within
+    30 s). Screens hear of it through the change's other events; nothing goes on the wire."""
+
+    hall_id: int
+
+
+@dataclass(frozen=True)
 class NoticeChanged:
     """A supervisor set or cleared a lobby notice: every board gets the hall's notices."""
 
@@ -210,6 +219,7 @@ DomainEvent = (
     | QueueChanged
     | RatingStored
     | HallChanged
+    | SettingsChanged
     | DeviceCommandQueued
     | CommandAnswered
     | DeviceReported

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from hallq.server.models import Hall, Service
 from hallq.server.queue import ledger
 from hallq.server.queue.errors import N_, Conflict, Invalid, NotFound
-from hallq.server.queue.events import Actor, DomainEvent, QueueChanged
+from hallq.server.queue.events import Actor, DomainEvent, QueueChanged, SettingsChanged
 from hallq.server.queue.hall import HallContext
 
 MAX_REASON = 200
@@ -46,6 +46,11 @@ def _service(session: Session, hall_id: int, code: str) -> Service:
             "unknown_service", N_("There is no service %(service)s in this hall."), service=code
         )
     return service
+
+
+def _told(hall: HallContext, service_id: int) -> list[DomainEvent]:
+    # Kiosks see the queue change; this process reads the hall's services again.
+    return [QueueChanged(frozenset({service_id})), SettingsChanged(hall.id)]
 
 
 def _settings_changed(session: Session, hall_id: int, now: dt.datetime) -> None:
@@ -82,7 +87,7 @@ def pause_service(
     ledger.append(
         session, actor, "service.paused", now, service_id=service.id, service=code, reason=reason
     )
-    return PauseState(code, True, reason, now, [QueueChanged(frozenset({service.id}))])
+    return PauseState(code, True, reason, now, _told(hall, service.id))
 
 
 def reopen_service(
@@ -108,4 +113,4 @@ def reopen_service(
         service=code,
         paused_since=since.isoformat() if since else None,
     )
-    return PauseState(code, False, None, None, [QueueChanged(frozenset({service.id}))])
+    return PauseState(code, False, None, None, _told(hall, service.id))
